@@ -27,7 +27,7 @@ def _sqlite_file(url: sa.URL) -> Path | None:
     return Path(url.database)
 
 
-def _on_sqlite_connect(dbapi_connection, _record) -> None:  # noqa: ANN001
+def _on_sqlite_connect(dbapi_connection, _record) -> None:
     # pysqlite's own transaction handling would defer BEGIN; let SQLAlchemy
     # emit it so that a failed transaction rolls back whole.
     dbapi_connection.isolation_level = None
@@ -39,7 +39,7 @@ def _on_sqlite_connect(dbapi_connection, _record) -> None:  # noqa: ANN001
     cursor.close()
 
 
-def _on_sqlite_begin(connection) -> None:  # noqa: ANN001
+def _on_sqlite_begin(connection) -> None:
     # IMMEDIATE takes the write lock at the start, so two writers queue on the
     # busy timeout instead of failing half-way with "database is locked".
     connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -7,7 +7,7 @@ below), soft deletes as a nullable `deleted_at`.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -32,7 +32,7 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"naive datetime {value!r}: use a timezone-aware datetime")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
@@ -41,13 +41,13 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def utcnow() -> datetime:
     """The current time, aware, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _at(*, nullable: bool = False, index: bool = False, default_now: bool = False) -> Any:
@@ -170,7 +170,13 @@ class Member(SQLModel, table=True):
 
 
 class LoginSession(SQLModel, table=True):
-    """A signed-in browser. Only a hash of its token is stored."""
+    """A signed-in browser. Only a hash of its token is stored.
+
+    Sign-in happens over the websocket, which cannot set an HttpOnly cookie,
+    so a session starts with the hash of a short-lived, single-use hand-off
+    code; an HTTP route exchanges the code for the real token, sets the
+    cookie and stamps `activated_at`.
+    """
 
     __tablename__ = "login_session"
 
@@ -178,6 +184,7 @@ class LoginSession(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = _at(default_now=True)
+    activated_at: datetime | None = _at(nullable=True)
     expires_at: datetime = _at()
     revoked: bool = Field(default=False)
     revoked_at: datetime | None = _at(nullable=True)
@@ -319,9 +326,7 @@ class ApplicationStatusChange(SQLModel, table=True):
     """One entry of an application's status history."""
 
     __tablename__ = "application_status_change"
-    __table_args__ = (
-        sa.Index("ix_application_status_change_app", "application_id", "changed_at"),
-    )
+    __table_args__ = (sa.Index("ix_application_status_change_app", "application_id", "changed_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="application.id")

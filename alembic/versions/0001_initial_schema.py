@@ -129,6 +129,7 @@ def upgrade() -> None:
         sa.Column("member_id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("activated_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked", sa.Boolean(), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
@@ -273,9 +274,7 @@ def upgrade() -> None:
             ["application_status.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint(
-            "candidate_id", "job_id", name="uq_application_candidate_job"
-        ),
+        sa.UniqueConstraint("candidate_id", "job_id", name="uq_application_candidate_job"),
     )
     op.create_index(
         op.f("ix_application_candidate_id"),
@@ -377,12 +376,8 @@ def upgrade() -> None:
         ["application_id"],
         unique=False,
     )
-    op.create_index(
-        op.f("ix_communication_event_id"), "communication", ["event_id"], unique=False
-    )
-    op.create_index(
-        op.f("ix_communication_job_id"), "communication", ["job_id"], unique=False
-    )
+    op.create_index(op.f("ix_communication_event_id"), "communication", ["event_id"], unique=False)
+    op.create_index(op.f("ix_communication_job_id"), "communication", ["job_id"], unique=False)
     op.create_index(
         op.f("ix_communication_logged_by_id"),
         "communication",
@@ -533,9 +528,7 @@ def upgrade() -> None:
             ["candidate_id"],
             ["candidate.id"],
         ),
-        sa.ForeignKeyConstraint(
-            ["communication_id"], ["communication.id"], ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["communication_id"], ["communication.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(
             ["member_id"],
             ["member.id"],
@@ -621,9 +614,7 @@ def upgrade() -> None:
         ["communication_id"],
         unique=False,
     )
-    op.create_index(
-        "ix_outbox_due", "email_outbox", ["status", "next_attempt_at"], unique=False
-    )
+    op.create_index("ix_outbox_due", "email_outbox", ["status", "next_attempt_at"], unique=False)
 
     op.create_table(
         "inbound_email",
@@ -660,9 +651,7 @@ def upgrade() -> None:
             ["candidate_id"],
             ["candidate.id"],
         ),
-        sa.ForeignKeyConstraint(
-            ["communication_id"], ["communication.id"], ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["communication_id"], ["communication.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("candidate_id", "communication_id"),
     )
     op.create_index(
@@ -709,9 +698,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(
-        op.f("ix_application_update_application_id"), table_name="application_update"
-    )
+    op.drop_index(op.f("ix_application_update_application_id"), table_name="application_update")
 
     op.drop_table("application_update")
     op.drop_index("ix_timeline_page", table_name="timeline_entry")
@@ -728,9 +715,7 @@ def downgrade() -> None:
     op.drop_index("ix_revision_communication", table_name="communication_revision")
 
     op.drop_table("communication_revision")
-    op.drop_index(
-        "ix_participant_communication", table_name="communication_participant"
-    )
+    op.drop_index("ix_participant_communication", table_name="communication_participant")
     op.drop_index(
         op.f("ix_communication_participant_member_id"),
         table_name="communication_participant",
@@ -747,9 +732,7 @@ def downgrade() -> None:
     )
 
     op.drop_table("application_update_token")
-    op.drop_index(
-        "ix_application_status_change_app", table_name="application_status_change"
-    )
+    op.drop_index("ix_application_status_change_app", table_name="application_status_change")
 
     op.drop_table("application_status_change")
     op.drop_index("ix_held_back_email_event", table_name="held_back_email")
@@ -769,9 +752,7 @@ def downgrade() -> None:
 
     op.drop_table("communication")
     op.drop_index("ix_event_registration_state", table_name="event_registration")
-    op.drop_index(
-        op.f("ix_event_registration_candidate_id"), table_name="event_registration"
-    )
+    op.drop_index(op.f("ix_event_registration_candidate_id"), table_name="event_registration")
 
     op.drop_table("event_registration")
     op.drop_index("ix_application_job_status", table_name="application")
@@ -785,9 +766,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_candidate_agency_contact_id"), table_name="candidate")
 
     op.drop_table("candidate")
-    op.drop_index(
-        op.f("ix_application_status_position"), table_name="application_status"
-    )
+    op.drop_index(op.f("ix_application_status_position"), table_name="application_status")
 
     op.drop_table("application_status")
     op.drop_index("ix_outreach_event_starts", table_name="outreach_event")

@@ -1,0 +1,81 @@
+"""The outreach events list page."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from flo_comms.components.common import empty_state, local_datetime
+from flo_comms.components.layout import page_shell
+from flo_comms.schemas import EventRow
+from flo_comms.state.events import EventsState
+
+ROUTE = "/events"
+
+
+def _row(event: EventRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(rx.text(event.name, weight="medium")),
+        rx.table.cell(rx.badge(event.type_label, variant="soft")),
+        rx.table.cell(
+            rx.badge(
+                event.access_label,
+                variant="outline",
+                color_scheme=rx.cond(event.access_label == "Open", "green", "amber"),
+            )
+        ),
+        rx.table.cell(local_datetime(event.starts_at_iso)),
+        rx.table.cell(
+            rx.vstack(
+                rx.text(event.registrants, " registered", size="2"),
+                rx.cond(
+                    event.access_label == "Open",
+                    rx.fragment(),
+                    rx.text(
+                        event.approved,
+                        " approved · ",
+                        event.pending,
+                        " pending · ",
+                        event.denied,
+                        " denied",
+                        size="1",
+                        color="var(--gray-10)",
+                    ),
+                ),
+                spacing="0",
+            )
+        ),
+        align="center",
+    )
+
+
+def events_page() -> rx.Component:
+    """Events: name, type, open or invite-only, date, registrants by state."""
+    return page_shell(
+        rx.card(
+            rx.cond(
+                EventsState.events.length() > 0,
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            rx.table.column_header_cell("Event"),
+                            rx.table.column_header_cell("Type"),
+                            rx.table.column_header_cell("Access"),
+                            rx.table.column_header_cell("Starts"),
+                            rx.table.column_header_cell("Registrants"),
+                        )
+                    ),
+                    rx.table.body(rx.foreach(EventsState.events, _row)),
+                    variant="ghost",
+                    width="100%",
+                    aria_label="Events",
+                ),
+                rx.cond(
+                    EventsState.loaded,
+                    empty_state("calendar-days", "No events yet.", "Outreach events appear here."),
+                ),
+            ),
+            width="100%",
+        ),
+        title="Events",
+        active="Events",
+    )

@@ -1,0 +1,191 @@
+"""End-to-end harness: the real app, built and served once per test session.
+
+The app runs as `reflex run --env prod --single-port` against a fresh SQLite
+database seeded with the demo data, exactly as `make run` serves it. Tests
+drive it with Playwright in Chromium; any browser console error fails the
+test that caused it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import ConsoleMessage, Error, Page, sync_playwright
+
+from flo_comms.settings import PROJECT_ROOT
+
+BUILD_TIMEOUT_S = 600
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass(frozen=True)
+class AppServer:
+    """A running app: where it answers and which database it uses."""
+
+    url: str
+    database_url: str
+    log_path: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + BUILD_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited while starting:\n{log_path.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/ping", timeout=2) as ping:
+                with urllib.request.urlopen(f"{url}/candidates", timeout=5) as page:
+                    if ping.status == 200 and page.status == 200:
+                        return
+        except OSError:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"the app did not start in {BUILD_TIMEOUT_S}s:\n{log_path.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """Builds and serves the app once for the whole test session."""
+    data_dir = tmp_path_factory.mktemp("flo-data")
+    database_url = f"sqlite:///{data_dir / 'e2e.db'}"
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "FLO_DATA_DIR": str(data_dir),
+        "FLO_DATABASE_URL": database_url,
+        "FLO_DEMO_MODE": "1",
+        "FLO_PUBLIC_URL": url,
+        "FLO_SMTP_PORT": str(_free_port()),
+        "FLO_DROPBOX_PORT": str(_free_port()),
+        "REFLEX_USE_SYSTEM_BUN": "1",
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "PATH": f"{PROJECT_ROOT / '.tools' / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "flo_comms", "seed", "--demo"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    log_path = data_dir / "app.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "reflex"),
+                "run",
+                "--env",
+                "prod",
+                "--single-port",
+                "--frontend-port",
+                str(port),
+                "--backend-port",
+                str(port),
+                "--backend-host",
+                "127.0.0.1",
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_until_up(url, process, log_path)
+        yield AppServer(url=url, database_url=database_url, log_path=log_path)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _chromium_launch_args() -> dict:
+    """Playwright's own Chromium where it is installed, else Debian's."""
+    with sync_playwright() as p:
+        if Path(p.chromium.executable_path).exists():
+            return {"args": CHROMIUM_FLAGS}
+    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if Path(candidate).exists():
+            return {"executable_path": candidate, "args": CHROMIUM_FLAGS}
+    raise RuntimeError("no Chromium: run ./scripts/install-browser.sh")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """Launches whichever Chromium this machine has (see scripts/install-browser.sh)."""
+    return {**browser_type_launch_args, **_chromium_launch_args()}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    """A desktop-sized window in a fixed time zone, so dates read the same everywhere."""
+    return {
+        **browser_context_args,
+        "viewport": {"width": 1400, "height": 900},
+        "timezone_id": "America/New_York",
+        "locale": "en-US",
+    }
+
+
+@pytest.fixture(scope="session")
+def base_url(app_server: AppServer) -> str:
+    """Where `page.goto("/...")` goes."""
+    return app_server.url
+
+
+@pytest.fixture(autouse=True)
+def _fail_on_console_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page: Page = request.getfixturevalue("page")
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(f"console: {message.text} ({message.location.get('url', '')})")
+
+    def on_page_error(error: Error) -> None:
+        errors.append(f"page error: {error}")
+
+    page.on("console", on_console)
+    page.on("pageerror", on_page_error)
+    yield
+    assert not errors, "the browser reported errors:\n" + "\n".join(errors)
+
+
+@pytest.fixture(scope="session")
+def screenshots_dir() -> Path:
+    """Where tests leave screenshots to look at (artifacts/screenshots)."""
+    path = PROJECT_ROOT / "artifacts" / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
