@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-from flo_comms import models  # noqa: F401  (registers every table on the metadata)
+from flo_comms import models
 from flo_comms.db import make_engine
 from flo_comms.settings import settings
 
@@ -21,7 +21,7 @@ def _database_url() -> str:
     )
 
 
-def _render_item(type_: str, obj: object, autogen_context) -> str | bool:  # noqa: ANN001
+def _render_item(type_: str, obj: object, autogen_context) -> str | bool:
     # Our UTCDateTime is a TypeDecorator; in a migration it is a plain
     # timezone-aware DateTime.
     if type_ == "type" and isinstance(obj, models.UTCDateTime):

@@ -89,3 +89,4 @@ class DemoAccount:
     name: str
     email: str
     role: str
+    title: str

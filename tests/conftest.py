@@ -39,7 +39,7 @@ def _postgres_schema_url(schema: str) -> str:
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # noqa: ANN001
+def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     """An empty database, on each backend: its URL."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"

@@ -517,7 +517,9 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=254), nullable=True),
         sa.Column("display_name", sa.String(length=200), nullable=False),
         sa.CheckConstraint(
-            "(CASE WHEN member_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN candidate_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN agency_contact_id IS NULL THEN 0 ELSE 1 END) <= 1",
+            "(CASE WHEN member_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN candidate_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN agency_contact_id IS NULL THEN 0 ELSE 1 END) <= 1",
             name="ck_participant_one_person",
         ),
         sa.ForeignKeyConstraint(

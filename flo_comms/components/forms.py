@@ -19,7 +19,10 @@ def field(
     technology and tests.
     """
     return rx.vstack(
-        rx.text(label, as_="label", size="2", weight="medium", html_for=control_id),
+        rx.el.label(
+            rx.text(label, size="2", weight="medium"),
+            html_for=control_id,
+        ),
         control,
         rx.cond(
             error != "",

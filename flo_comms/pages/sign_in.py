@@ -17,7 +17,7 @@ def _demo_account(account: DemoAccount) -> rx.Component:
         rx.avatar(fallback=account.name[:1], size="3", radius="full", color_scheme="indigo"),
         rx.vstack(
             rx.text(account.name, weight="medium", size="2"),
-            rx.text(account.email, size="1", color="var(--gray-10)"),
+            rx.text(account.title, size="1", color="var(--gray-10)"),
             spacing="0",
         ),
         rx.spacer(),

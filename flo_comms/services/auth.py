@@ -358,3 +358,14 @@ def set_member_active(
         )
     session.commit()
     return _view(member)
+
+
+def active_member_emails(*, session: Session, emails: set[str]) -> set[str]:
+    """Which of these emails belong to active members (to offer only real demo accounts)."""
+    if not emails:
+        return set()
+    return set(
+        session.exec(
+            select(Member.email).where(col(Member.email).in_(emails), col(Member.is_active))
+        ).all()
+    )

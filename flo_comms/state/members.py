@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import reflex as rx
 
@@ -47,7 +48,7 @@ class MembersState(SessionState):
         self.form_errors = {}
 
     @rx.event
-    async def add(self, form_data: dict) -> rx.event.EventSpec | None:
+    async def add(self, form_data: dict) -> AsyncIterator[rx.event.EventSpec | None]:
         """Adds a member from the dialog's form."""
         viewer = self._signed_in()
         if viewer is None:

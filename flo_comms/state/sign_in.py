@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from urllib.parse import urlencode
 
 import reflex as rx
@@ -10,14 +11,24 @@ import reflex as rx
 from flo_comms.db import session_scope
 from flo_comms.errors import DomainError, Invalid
 from flo_comms.schemas import DemoAccount
-from flo_comms.services.auth import authenticate, demo_sign_in, start_session
+from flo_comms.services.auth import (
+    active_member_emails,
+    authenticate,
+    demo_sign_in,
+    start_session,
+)
 from flo_comms.services.demo import DEMO_ACCOUNTS
 from flo_comms.settings import settings
 from flo_comms.state.session import SessionState, navigate, safe_next_path
 
 
 def _demo_accounts() -> list[DemoAccount]:
-    return [DemoAccount(name=a["name"], email=a["email"], role=a["role"]) for a in DEMO_ACCOUNTS]
+    """The seeded demo accounts that exist here, in demo mode; none otherwise."""
+    if not settings.demo_mode:
+        return []
+    with session_scope() as session:
+        present = active_member_emails(session=session, emails={a.email for a in DEMO_ACCOUNTS})
+    return [account for account in DEMO_ACCOUNTS if account.email in present]
 
 
 class SignInState(SessionState):
@@ -40,7 +51,7 @@ class SignInState(SessionState):
             if self.router.page.params.get("expired")
             else ""
         )
-        self.demo_accounts = _demo_accounts() if settings.demo_mode else []
+        self.demo_accounts = _demo_accounts()
         if self._signed_in() is not None:
             return rx.redirect(self._next_path())
         return None
@@ -52,10 +63,10 @@ class SignInState(SessionState):
         return navigate("/auth/session?" + urlencode({"code": code, "next": self._next_path()}))
 
     @rx.event
-    async def sign_in(self, form_data: dict) -> rx.event.EventSpec | None:
+    async def sign_in(self, form_data: dict) -> AsyncIterator[rx.event.EventSpec | None]:
         """Checks the email and password (off the event loop) and starts a session."""
         if not isinstance(form_data, dict):
-            return None
+            return
         email, password = form_data.get("email"), form_data.get("password")
         self.error = self.email_error = self.password_error = self.notice = ""
         self.busy = True
@@ -85,7 +96,7 @@ class SignInState(SessionState):
     @rx.event
     async def sign_in_as_demo(self, email: str) -> rx.event.EventSpec | None:
         """Demo mode's one-click sign-in, for the seeded demo accounts only."""
-        demo_emails = {a["email"] for a in DEMO_ACCOUNTS}
+        demo_emails = {a.email for a in DEMO_ACCOUNTS}
 
         def work() -> str:
             with session_scope() as session:

@@ -25,6 +25,7 @@ from playwright.sync_api import ConsoleMessage, Error, Page, sync_playwright
 from flo_comms.settings import PROJECT_ROOT
 
 BUILD_TIMEOUT_S = 600
+BUN_DIR = PROJECT_ROOT / ".tools" / "node_modules" / ".bin"
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -57,14 +58,18 @@ def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path) -> None:
         if process.poll() is not None:
             raise RuntimeError(f"the app exited while starting:\n{log_path.read_text()[-4000:]}")
         try:
-            with urllib.request.urlopen(f"{url}/ping", timeout=2) as ping:
-                with urllib.request.urlopen(f"{url}/candidates", timeout=5) as page:
-                    if ping.status == 200 and page.status == 200:
-                        return
+            with (
+                urllib.request.urlopen(f"{url}/ping", timeout=2) as ping,
+                urllib.request.urlopen(f"{url}/sign-in", timeout=5) as page,
+            ):
+                if ping.status == 200 and page.status == 200:
+                    return
         except OSError:
             pass
         time.sleep(1)
-    raise RuntimeError(f"the app did not start in {BUILD_TIMEOUT_S}s:\n{log_path.read_text()[-4000:]}")
+    raise RuntimeError(
+        f"the app did not start in {BUILD_TIMEOUT_S}s:\n{log_path.read_text()[-4000:]}"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +89,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
         "FLO_DROPBOX_PORT": str(_free_port()),
         "REFLEX_USE_SYSTEM_BUN": "1",
         "REFLEX_TELEMETRY_ENABLED": "false",
-        "PATH": f"{PROJECT_ROOT / '.tools' / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}",
+        "PATH": os.pathsep.join([str(BUN_DIR), os.environ["PATH"]]),
     }
     subprocess.run(
         [sys.executable, "-m", "flo_comms", "seed", "--demo"],

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+
 def test_candidates_page_lists_seeded_candidates(page: Page, screenshots_dir: Path) -> None:
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/candidates$"))
@@ -17,9 +18,7 @@ def test_candidates_page_lists_seeded_candidates(page: Page, screenshots_dir: Pa
         expect(nav.get_by_role("link", name=section)).to_be_visible()
 
     table = page.get_by_role("table", name="Candidates")
-    expect(table.get_by_role("columnheader")).to_have_text(
-        ["Name", "Email", "Phone", "Law school"]
-    )
+    expect(table.get_by_role("columnheader")).to_have_text(["Name", "Email", "Phone", "Law school"])
     expect(table.get_by_role("row")).to_have_count(26)  # header + a page of 25
     expect(page.locator("#candidate-count")).to_contain_text("candidates")
     page.screenshot(path=screenshots_dir / "candidates.png", full_page=True)
