@@ -115,7 +115,7 @@ def candidates_page() -> rx.Component:
                         variant="ghost",
                         size="2",
                         width="100%",
-                        aria_label="Candidates",
+                        id="candidates-table",
                     ),
                     rx.cond(CandidatesState.loaded, _empty_state()),
                 ),

@@ -67,7 +67,7 @@ def events_page() -> rx.Component:
                     rx.table.body(rx.foreach(EventsState.events, _row)),
                     variant="ghost",
                     width="100%",
-                    aria_label="Events",
+                    id="events-table",
                 ),
                 rx.cond(
                     EventsState.loaded,

@@ -60,7 +60,7 @@ def jobs_page() -> rx.Component:
                     rx.table.body(rx.foreach(JobsState.jobs, _row)),
                     variant="ghost",
                     width="100%",
-                    aria_label="Jobs",
+                    id="jobs-table",
                 ),
                 rx.cond(
                     JobsState.loaded,

@@ -101,11 +101,14 @@ def _add_dialog() -> rx.Component:
                     ),
                     field(
                         "Role",
-                        rx.select(
-                            ["member", "admin"],
+                        rx.select.root(
+                            rx.select.trigger(id="member-role", width="100%"),
+                            rx.select.content(
+                                rx.select.item("Member", value="member"),
+                                rx.select.item("Admin", value="admin"),
+                            ),
                             name="role",
                             default_value="member",
-                            id="member-role",
                         ),
                         errors.get("role", ""),
                         hint="Admins log, edit and send; members only view.",
@@ -140,6 +143,7 @@ def _add_dialog() -> rx.Component:
                 ),
                 on_submit=MembersState.add,
                 reset_on_submit=False,
+                no_validate=True,
             ),
             max_width="28rem",
         ),
@@ -165,7 +169,7 @@ def members_page() -> rx.Component:
                 rx.table.body(rx.foreach(MembersState.members, _row)),
                 variant="ghost",
                 width="100%",
-                aria_label="Members",
+                id="members-table",
             ),
             width="100%",
         ),

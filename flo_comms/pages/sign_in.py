@@ -119,6 +119,7 @@ def _form() -> rx.Component:
         ),
         on_submit=SignInState.sign_in,
         reset_on_submit=False,
+        no_validate=True,
         width="100%",
     )
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Error, Page, sync_playwright
+from playwright.sync_api import ConsoleMessage, Error, Page, expect, sync_playwright
 
 from flo_comms.settings import PROJECT_ROOT
 
@@ -194,3 +194,10 @@ def screenshots_dir() -> Path:
     path = PROJECT_ROOT / "artifacts" / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def sign_in_as(page: Page, name: str, *, path: str = "/candidates") -> None:
+    """Signs in with demo mode's one-click button and waits for `path`."""
+    page.goto(f"/sign-in?next={path}")
+    page.get_by_role("button", name=f"Sign in as {name}").click()
+    expect(page.get_by_role("button", name="Account menu")).to_contain_text(name)
