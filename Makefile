@@ -50,6 +50,12 @@ test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	FLO_TEST_POSTGRES_URL="$$(./scripts/postgres-url.sh $(PY))" $(VENV)/bin/pytest
+	@if ./scripts/scale-out-available.sh $(PY); then \
+		echo "End-to-end suite again on the scale-out setup (PostgreSQL, Redis, 3 workers):"; \
+		FLO_E2E_SCALE_OUT=1 $(VENV)/bin/pytest tests/e2e; \
+	else \
+		echo "PostgreSQL or Redis not reachable on 127.0.0.1: scale-out end-to-end run skipped."; \
+	fi
 
 unit: $(VENV)/.installed
 	FLO_TEST_POSTGRES_URL="$$(./scripts/postgres-url.sh $(PY))" $(VENV)/bin/pytest tests/unit

@@ -4,6 +4,10 @@ The app runs as `reflex run --env prod --single-port` against a fresh SQLite
 database seeded with the demo data, exactly as `make run` serves it. Tests
 drive it with Playwright in Chromium; any browser console error fails the
 test that caused it.
+
+With `FLO_E2E_SCALE_OUT=1` the same suite runs against the scale-out setup
+instead: a fresh PostgreSQL database (dropped afterwards), Reflex state in
+Redis, and three backend worker processes. `make test` runs both.
 """
 
 from __future__ import annotations
@@ -15,11 +19,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import ConsoleMessage, Error, Page, expect, sync_playwright
 
 from flo_comms.settings import PROJECT_ROOT
@@ -72,11 +79,42 @@ def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path) -> None:
     )
 
 
+SCALE_OUT = os.environ.get("FLO_E2E_SCALE_OUT", "") == "1"
+POSTGRES_ADMIN_URL = os.environ.get(
+    "FLO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("FLO_TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+
+
+@contextmanager
+def _database(data_dir: Path) -> Iterator[str]:
+    """A fresh database for the app: a SQLite file, or a PostgreSQL database when scaling out."""
+    if not SCALE_OUT:
+        yield f"sqlite:///{data_dir / 'e2e.db'}"
+        return
+    name = f"flo_e2e_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(sa.make_url(POSTGRES_ADMIN_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield (
+            sa.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        )
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     """Builds and serves the app once for the whole test session."""
     data_dir = tmp_path_factory.mktemp("flo-data")
-    database_url = f"sqlite:///{data_dir / 'e2e.db'}"
+    with _database(data_dir) as database_url:
+        yield from _serve(data_dir, database_url)
+
+
+def _serve(data_dir: Path, database_url: str) -> Iterator[AppServer]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
@@ -91,6 +129,9 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
         "REFLEX_TELEMETRY_ENABLED": "false",
         "PATH": os.pathsep.join([str(BUN_DIR), os.environ["PATH"]]),
     }
+    if SCALE_OUT:
+        env["FLO_REDIS_URL"] = REDIS_URL
+        env["GRANIAN_WORKERS"] = "3"
     subprocess.run(
         [sys.executable, "-m", "flo_comms", "seed", "--demo"],
         cwd=PROJECT_ROOT,

@@ -111,6 +111,7 @@ class EventClient:
     def __init__(self, server: AppServer, cookie: str | None) -> None:
         self.updates: list[Any] = []
         self._got_update = threading.Event()
+        self._marker = False
         self.sio = socketio.Client(reconnection=False)
         self.sio.on("event", self._on_update, namespace=NAMESPACE)
         headers = {"Cookie": f"{SESSION_COOKIE}={cookie}"} if cookie else {}
@@ -125,13 +126,11 @@ class EventClient:
 
     def _on_update(self, data: Any) -> None:
         self.updates.append(data)
-        if isinstance(data, dict) and data.get("final", True):
+        if f"'dialog_open_rx_state_': {self._marker}" in repr(data):
             self._got_update.set()
 
-    def send(self, handler: str, payload: dict, path: str = "/members") -> None:
-        """Sends one event and waits until the app has answered it."""
+    def _emit(self, handler: str, payload: dict, path: str) -> None:
         state_name, method = handler.split(".")
-        self._got_update.clear()
         self.sio.emit(
             "event",
             {
@@ -141,6 +140,18 @@ class EventClient:
             },
             namespace=NAMESPACE,
         )
+
+    def send(self, handler: str, payload: dict, path: str = "/members") -> None:
+        """Sends one event and waits until the app has finished with it.
+
+        The app handles one client's events in order, so a harmless marker
+        event sent right after it (flipping a dialog open or shut) answers
+        only once the first one is done.
+        """
+        self._got_update.clear()
+        self._emit(handler, payload, path)
+        self._marker = not self._marker
+        self._emit("MembersState.set_dialog_open", {"is_open": self._marker}, path)
         assert self._got_update.wait(15), f"no answer to {handler}"
 
     def close(self) -> None:
