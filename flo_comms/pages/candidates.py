@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from flo_comms.components.common import empty_state, table_card
 from flo_comms.components.layout import page_shell
 from flo_comms.schemas import CandidateRow
 from flo_comms.state.candidates import CandidatesState
@@ -32,27 +33,6 @@ def _search_box() -> rx.Component:
         max_length=100,
         size="3",
         width="22rem",
-    )
-
-
-def _empty_state() -> rx.Component:
-    return rx.center(
-        rx.vstack(
-            rx.icon("user-search", size=32, color="var(--gray-9)"),
-            rx.text(
-                rx.cond(
-                    CandidatesState.search != "",
-                    "No candidate matches this search.",
-                    "No candidates yet.",
-                ),
-                size="3",
-                weight="medium",
-            ),
-            rx.text("Try part of a name or an email address.", size="2", color="var(--gray-10)"),
-            align="center",
-            spacing="2",
-        ),
-        padding="3rem",
     )
 
 
@@ -99,28 +79,21 @@ def candidates_page() -> rx.Component:
                 CandidatesState.error != "",
                 rx.callout(CandidatesState.error, icon="triangle-alert", color_scheme="red"),
             ),
-            rx.card(
-                rx.cond(
-                    CandidatesState.rows.length() > 0,
-                    rx.table.root(
-                        rx.table.header(
-                            rx.table.row(
-                                rx.table.column_header_cell("Name"),
-                                rx.table.column_header_cell("Email"),
-                                rx.table.column_header_cell("Phone"),
-                                rx.table.column_header_cell("Law school"),
-                            )
-                        ),
-                        rx.table.body(rx.foreach(CandidatesState.rows, _row)),
-                        variant="ghost",
-                        size="2",
-                        width="100%",
-                        id="candidates-table",
+            table_card(
+                table_id="candidates-table",
+                headers=["Name", "Email", "Phone", "Law school"],
+                rows=CandidatesState.rows,
+                render_row=_row,
+                loaded=CandidatesState.loaded,
+                empty=empty_state(
+                    "user-search",
+                    rx.cond(
+                        CandidatesState.search != "",
+                        "No candidate matches this search.",
+                        "No candidates yet.",
                     ),
-                    rx.cond(CandidatesState.loaded, _empty_state()),
+                    "Try part of a name or an email address.",
                 ),
-                width="100%",
-                size="2",
             ),
             _pager(),
             spacing="4",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from flo_comms.components.common import empty_state, local_datetime
+from flo_comms.components.common import empty_state, local_datetime, table_card
 from flo_comms.components.layout import page_shell
 from flo_comms.schemas import EventRow
 from flo_comms.state.events import EventsState
@@ -51,30 +51,13 @@ def _row(event: EventRow) -> rx.Component:
 def events_page() -> rx.Component:
     """Events: name, type, open or invite-only, date, registrants by state."""
     return page_shell(
-        rx.card(
-            rx.cond(
-                EventsState.events.length() > 0,
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("Event"),
-                            rx.table.column_header_cell("Type"),
-                            rx.table.column_header_cell("Access"),
-                            rx.table.column_header_cell("Starts"),
-                            rx.table.column_header_cell("Registrants"),
-                        )
-                    ),
-                    rx.table.body(rx.foreach(EventsState.events, _row)),
-                    variant="ghost",
-                    width="100%",
-                    id="events-table",
-                ),
-                rx.cond(
-                    EventsState.loaded,
-                    empty_state("calendar-days", "No events yet.", "Outreach events appear here."),
-                ),
-            ),
-            width="100%",
+        table_card(
+            table_id="events-table",
+            headers=["Event", "Type", "Access", "Starts", "Registrants"],
+            rows=EventsState.events,
+            render_row=_row,
+            loaded=EventsState.loaded,
+            empty=empty_state("calendar-days", "No events yet.", "Outreach events appear here."),
         ),
         title="Events",
         active="Events",

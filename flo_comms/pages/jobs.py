@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from flo_comms.components.common import empty_state
+from flo_comms.components.common import empty_state, table_card
 from flo_comms.components.layout import page_shell
 from flo_comms.schemas import JobRow, StatusCount
 from flo_comms.state.jobs import JobsState
@@ -44,30 +44,13 @@ def _row(job: JobRow) -> rx.Component:
 def jobs_page() -> rx.Component:
     """Jobs: name, office, department, process year, applications by status."""
     return page_shell(
-        rx.card(
-            rx.cond(
-                JobsState.jobs.length() > 0,
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("Job"),
-                            rx.table.column_header_cell("Office"),
-                            rx.table.column_header_cell("Department"),
-                            rx.table.column_header_cell("Process year"),
-                            rx.table.column_header_cell("Applications"),
-                        )
-                    ),
-                    rx.table.body(rx.foreach(JobsState.jobs, _row)),
-                    variant="ghost",
-                    width="100%",
-                    id="jobs-table",
-                ),
-                rx.cond(
-                    JobsState.loaded,
-                    empty_state("briefcase", "No jobs yet.", "Jobs appear here once created."),
-                ),
-            ),
-            width="100%",
+        table_card(
+            table_id="jobs-table",
+            headers=["Job", "Office", "Department", "Process year", "Applications"],
+            rows=JobsState.jobs,
+            render_row=_row,
+            loaded=JobsState.loaded,
+            empty=empty_state("briefcase", "No jobs yet.", "Jobs appear here once created."),
         ),
         title="Jobs",
         active="Jobs",
