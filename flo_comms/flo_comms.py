@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import reflex as rx
 
-from flo_comms.pages import candidates, events, jobs, members, sign_in
+from flo_comms.pages import candidates, events, jobs, members, profile, sign_in
 from flo_comms.routes import auth_routes
 from flo_comms.state.candidates import CandidatesState
 from flo_comms.state.events import EventsState
 from flo_comms.state.jobs import JobsState
 from flo_comms.state.members import MembersState
+from flo_comms.state.profile import ProfileState
 from flo_comms.state.sign_in import SignInState
 
 app = rx.App(api_transformer=auth_routes)
@@ -22,6 +23,12 @@ app.add_page(
     route=candidates.ROUTE,
     title="Candidates · flo comms",
     on_load=CandidatesState.load,
+)
+app.add_page(
+    profile.profile_page,
+    route=profile.ROUTE,
+    title="Candidate · flo comms",
+    on_load=ProfileState.load,
 )
 app.add_page(jobs.jobs_page, route=jobs.ROUTE, title="Jobs · flo comms", on_load=JobsState.load)
 app.add_page(

@@ -90,3 +90,50 @@ class DemoAccount:
     email: str
     role: str
     title: str
+
+
+@dataclass(frozen=True)
+class ApplicationSummary:
+    """One of a candidate's applications, on their profile."""
+
+    id: int
+    job_name: str
+    office: str
+    status: str
+    source: str
+    agency_contact_name: str
+    updated_at_iso: str
+
+
+@dataclass(frozen=True)
+class RegistrationSummary:
+    """One of a candidate's outreach events, on their profile."""
+
+    id: int
+    event_name: str
+    type_label: str
+    invite_only: bool
+    starts_at_iso: str
+    joined_via: str
+    review_state: str
+
+
+@dataclass(frozen=True)
+class CandidateProfile:
+    """A candidate's profile header and overview."""
+
+    id: int
+    name: str
+    email: str
+    phone: str
+    law_school: str
+    class_year: str
+    graduation_year: str
+    source: str
+    agency_name: str
+    agency_contact_name: str
+    agency_contact_email: str
+    applications: list[ApplicationSummary]
+    registrations: list[RegistrationSummary]
+    communications: int
+    last_contact_iso: str

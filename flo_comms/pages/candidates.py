@@ -14,7 +14,9 @@ ROUTE = "/candidates"
 
 def _row(candidate: CandidateRow) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(rx.text(candidate.name, weight="medium")),
+        rx.table.row_header_cell(
+            rx.link(candidate.name, href=f"/candidates/{candidate.id}", weight="medium")
+        ),
         rx.table.cell(candidate.email),
         rx.table.cell(candidate.phone),
         rx.table.cell(candidate.law_school),

@@ -57,6 +57,8 @@ NOT_PRIVILEGED = {
     "EventsState.load": "read-only, requires a session",
     "MembersState.load": "read-only, requires an admin",
     "MembersState.set_dialog_open": "opens a dialog",
+    "ProfileState.load": "read-only, requires a session",
+    "ProfileState.set_tab": "switches a tab",
 }
 
 
