@@ -50,10 +50,9 @@ class ProfileState(SessionState):
         """Loads the candidate named in the URL, on the tab the URL names."""
         if self._signed_in() is None:
             return self._sign_in_redirect()
-        params = self.router.page.params
-        tab = params.get("tab", "overview")
+        tab = self.router.url.query_parameters.get("tab", "overview")
         self.tab = tab if tab in TABS else "overview"
-        candidate_id = parse_candidate_id(params.get("candidate_id"))
+        candidate_id = parse_candidate_id(self.router.url.path.rstrip("/").rsplit("/", 1)[-1])
         try:
             with session_scope() as session:
                 self.profile = get_candidate_profile(session=session, candidate_id=candidate_id)

@@ -48,7 +48,7 @@ class SignInState(SessionState):
         self.busy = False
         self.notice = (
             "That sign-in link has expired. Please sign in again."
-            if self.router.page.params.get("expired")
+            if self.router.url.query_parameters.get("expired")
             else ""
         )
         self.demo_accounts = _demo_accounts()
@@ -57,7 +57,7 @@ class SignInState(SessionState):
         return None
 
     def _next_path(self) -> str:
-        return safe_next_path(self.router.page.params.get("next"))
+        return safe_next_path(self.router.url.query_parameters.get("next"))
 
     def _handoff(self, code: str) -> rx.event.EventSpec:
         return navigate("/auth/session?" + urlencode({"code": code, "next": self._next_path()}))

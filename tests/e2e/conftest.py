@@ -32,6 +32,9 @@ from playwright.sync_api import ConsoleMessage, Error, Page, expect, sync_playwr
 from flo_comms.settings import PROJECT_ROOT
 
 BUILD_TIMEOUT_S = 600
+# Two cores run Chromium, the test and (scaling out) three app workers: give
+# each expectation a little longer than Playwright's 5 s before it fails.
+expect.set_options(timeout=15_000)
 BUN_DIR = PROJECT_ROOT / ".tools" / "node_modules" / ".bin"
 CHROMIUM_FLAGS = [
     "--no-sandbox",
