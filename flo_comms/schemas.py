@@ -5,7 +5,8 @@ ORM objects never reach Reflex state; these do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -137,3 +138,332 @@ class CandidateProfile:
     registrations: list[RegistrationSummary]
     communications: int
     last_contact_iso: str
+
+
+# --- the Communications tab -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    """A person picked in the modal: `kind` is "candidate" or "member"."""
+
+    kind: str
+    id: int
+
+
+@dataclass(frozen=True)
+class CommunicationInput:
+    """What the New/Edit Communication modal submits.
+
+    The fields are untrusted (they come from an event handler's arguments):
+    the service checks every one, types included.
+    """
+
+    type: str
+    occurred_at: datetime
+    sent_by_member_ids: list[int]
+    sent_to: list[PersonRef]
+    subject: str
+    description: str
+
+
+@dataclass(frozen=True)
+class ParticipantView:
+    """A sender or recipient as shown on the timeline.
+
+    `kind` is "member", "candidate", "agency_contact" or "address" (a bare
+    email address); `id` is that person's id, 0 for a bare address. `role`
+    is "from", "to", "cc" or "bcc".
+    """
+
+    name: str
+    email: str
+    role: str
+    kind: str
+    id: int
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """One communication on a candidate's timeline, ready to show."""
+
+    id: int
+    version: int
+    type: str
+    type_label: str
+    type_icon: str
+    origin: str
+    is_system: bool
+    email_kind: str
+    email_kind_label: str
+    occurred_at_iso: str
+    subject: str
+    body: str
+    preview: str
+    sent_by: list[ParticipantView]
+    to: list[ParticipantView]
+    cc: list[ParticipantView]
+    bcc: list[ParticipantView]
+    context_label: str
+    context_kind: str
+    logged_by_id: int
+    logged_by_name: str
+    triggered_by_name: str
+    trigger: str
+    delivery_status: str
+    is_edited: bool
+    can_edit: bool
+
+
+@dataclass(frozen=True)
+class TimelineFilters:
+    """What the Communications tab is narrowed to; the defaults show everything.
+
+    Attributes:
+        types: Communication type values to show; empty shows every type.
+        origin: "logged", "system", or "" for both.
+        date_from: Earliest `occurred_at` shown (inclusive, aware), or None.
+        date_to: Latest `occurred_at` shown (inclusive, aware), or None.
+        person: Only entries this member or candidate took part in (or this
+            member logged).
+        search: Words that must each appear in the subject or the body.
+    """
+
+    types: list[str] = field(default_factory=list)
+    origin: str = ""
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    person: PersonRef | None = None
+    search: str = ""
+
+
+@dataclass(frozen=True)
+class TypeCount:
+    """How many entries of one type match the filters (all but the type filter)."""
+
+    type: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class TimelineCounts:
+    """The filter chips' numbers: every type with its count, and the total under all filters."""
+
+    type_counts: list[TypeCount]
+    total: int
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    """A page of a candidate's timeline, newest first.
+
+    `type_counts` lists every type with its count under all filters but the
+    type filter; `total` counts under all filters. A page asked for without
+    counts ("Load more") has empty `type_counts` and `total` None.
+    """
+
+    items: list[TimelineItem]
+    next_cursor: str | None
+    type_counts: list[TypeCount]
+    total: int | None
+
+
+@dataclass(frozen=True)
+class RevisionView:
+    """One edit or delete in a communication's history."""
+
+    id: int
+    action: str
+    action_label: str
+    actor_id: int
+    actor_name: str
+    created_at_iso: str
+    changes: list[str]
+
+
+@dataclass(frozen=True)
+class PersonOption:
+    """A member or candidate offered by the modal's searchable pickers."""
+
+    kind: str
+    id: int
+    name: str
+    email: str
+
+
+# --- jobs, status changes, job emails and email templates --------------------
+# Appended by the job emails service (`flo_comms.services.job_emails`,
+# `flo_comms.services.templates`).
+
+
+@dataclass(frozen=True)
+class JobApplicationRow:
+    """One application on a job's page.
+
+    `agency_name` and `agency_contact_name` are empty unless the application
+    came through an agency.
+    """
+
+    id: int
+    candidate_id: int
+    candidate_name: str
+    candidate_email: str
+    status_id: int
+    status_name: str
+    source: str
+    agency_name: str
+    agency_contact_name: str
+    updated_at_iso: str
+
+
+@dataclass(frozen=True)
+class StatusOption:
+    """A status the picker offers; `has_template` says whether reaching it sends an email."""
+
+    id: int
+    name: str
+    has_template: bool
+
+
+@dataclass(frozen=True)
+class JobDetail:
+    """A job, its applications (by candidate name) and the statuses they can move to."""
+
+    id: int
+    name: str
+    office: str
+    department: str
+    position_type: str
+    process_year: int
+    applications: list[JobApplicationRow]
+    statuses: list[StatusOption]
+
+
+@dataclass(frozen=True)
+class EmailPreview:
+    """The email a status change would send for one application.
+
+    `recipient_kind` is "candidate", or "agency_contact" for an application
+    submitted by an agency (the email goes to its recruiter). `cc` and `bcc`
+    are bare addresses.
+    """
+
+    application_id: int
+    candidate_id: int
+    candidate_name: str
+    recipient_kind: str
+    recipient_name: str
+    recipient_email: str
+    cc: list[str]
+    bcc: list[str]
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class StatusChangeResult:
+    """What happened to one application of a status change.
+
+    `outcome` is "changed", "skipped" (it already had that status) or
+    "failed" (nothing of it was kept; `message` says why).
+    `communication_id` is set when an email was logged and queued.
+    """
+
+    application_id: int
+    candidate_name: str
+    outcome: str
+    message: str
+    status_change_id: int | None
+    communication_id: int | None
+
+
+@dataclass(frozen=True)
+class StatusChangeReport:
+    """The result of changing the status of one or more applications."""
+
+    status_id: int
+    status_name: str
+    results: list[StatusChangeResult]
+    communication_ids: list[int]
+    changed: int
+    skipped: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class UpdateRequestResult:
+    """What happened to one application of an update-application request.
+
+    `outcome` is "sent" (logged and queued) or "failed" (nothing kept;
+    `message` says why).
+    """
+
+    application_id: int
+    candidate_name: str
+    outcome: str
+    message: str
+    communication_id: int | None
+
+
+@dataclass(frozen=True)
+class UpdateRequestReport:
+    """The result of sending update-application requests."""
+
+    results: list[UpdateRequestResult]
+    communication_ids: list[int]
+    sent: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class UpdateRequestView:
+    """What the public update page shows: whose application, and the current values.
+
+    Values the candidate has not given are "". `class_year_options` lists the
+    class years the form offers.
+    """
+
+    job_name: str
+    candidate_first_name: str
+    phone: str
+    law_school: str
+    class_year: str
+    graduation_year: str
+    expires_at_iso: str
+    class_year_options: list[str]
+
+
+@dataclass(frozen=True)
+class ApplicationUpdateInput:
+    """What a candidate submits on the public update page (untrusted).
+
+    A blank field keeps the current value. `graduation_year` may be an int,
+    None, or the digits the form sent.
+    """
+
+    phone: str = ""
+    law_school: str = ""
+    class_year: str = ""
+    graduation_year: int | str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class TemplateView:
+    """An email template as the templates page shows it.
+
+    `used_by` names the statuses whose email it is; `kind` is "status",
+    "update_application_request" or "event".
+    """
+
+    key: str
+    name: str
+    kind: str
+    subject: str
+    body: str
+    cc: str
+    bcc: str
+    used_by: list[str]
+    updated_at_iso: str
+    updated_by_name: str
