@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from flo_comms.settings import settings
 from flo_comms.state.session import SessionState
 
 NAV_ITEMS: list[tuple[str, str, str]] = [
@@ -62,6 +63,12 @@ def sidebar(active: str) -> rx.Component:
                     rx.vstack(
                         rx.divider(margin_y="0.75rem"),
                         _nav_link("Members", "/members", "user-cog", active == "Members"),
+                        _nav_link("Templates", "/templates", "mail-plus", active == "Templates"),
+                        *(
+                            [_nav_link("Mailbox", "/mailbox", "inbox", active == "Mailbox")]
+                            if settings.demo_mode
+                            else []
+                        ),
                         spacing="1",
                         width="100%",
                     ),
@@ -123,7 +130,7 @@ def user_menu() -> rx.Component:
     )
 
 
-def header(title: str, *actions: rx.Component) -> rx.Component:
+def header(title: str | rx.Var[str], *actions: rx.Component) -> rx.Component:
     """The bar across the top of the content: page title, page actions, account menu."""
     return rx.hstack(
         rx.heading(title, size="6", weight="bold", as_="h1"),
@@ -144,7 +151,7 @@ def header(title: str, *actions: rx.Component) -> rx.Component:
 
 def page_shell(
     *children: rx.Component,
-    title: str,
+    title: str | rx.Var[str],
     active: str,
     actions: tuple[rx.Component, ...] = (),
 ) -> rx.Component:
@@ -158,7 +165,7 @@ def page_shell(
 
 def _signed_in_frame(
     *children: rx.Component,
-    title: str,
+    title: str | rx.Var[str],
     active: str,
     actions: tuple[rx.Component, ...],
 ) -> rx.Component:

@@ -6,6 +6,7 @@ import reflex as rx
 
 from flo_comms.components.common import empty_state, local_datetime
 from flo_comms.components.layout import page_shell
+from flo_comms.pages.communications import communications_tab
 from flo_comms.schemas import ApplicationSummary, RegistrationSummary
 from flo_comms.state.profile import ProfileState
 
@@ -192,6 +193,10 @@ def _events() -> rx.Component:
 
 def profile_page() -> rx.Component:
     """The profile page."""
+    return _profile_page(communications_tab())
+
+
+def _profile_page(communications: rx.Component) -> rx.Component:
     return page_shell(
         rx.cond(
             ProfileState.not_found,
@@ -212,12 +217,14 @@ def profile_page() -> rx.Component:
                         rx.tabs.trigger("Overview", value="overview"),
                         rx.tabs.trigger("Applications", value="applications"),
                         rx.tabs.trigger("Events", value="events"),
+                        rx.tabs.trigger("Communications", value="communications"),
                         size="2",
                     ),
                     rx.box(
                         rx.tabs.content(_overview(), value="overview"),
                         rx.tabs.content(_applications(), value="applications"),
                         rx.tabs.content(_events(), value="events"),
+                        rx.tabs.content(communications, value="communications"),
                         padding_top="1.25rem",
                     ),
                     value=ProfileState.tab,
@@ -228,6 +235,6 @@ def profile_page() -> rx.Component:
                 width="100%",
             ),
         ),
-        title="Candidate",
+        title="Candidate profile",
         active="Candidates",
     )

@@ -10,7 +10,7 @@ from flo_comms.schemas import CandidateProfile
 from flo_comms.services.profiles import get_candidate_profile
 from flo_comms.state.session import SessionState
 
-TABS = ("overview", "applications", "events")
+TABS = ("overview", "applications", "events", "communications")
 
 EMPTY_PROFILE = CandidateProfile(
     id=0,
