@@ -66,6 +66,12 @@ from flo_comms.services.defaults import (
     status_template_key,
 )
 from flo_comms.services.email_render import parse_address_list, render_template
+from flo_comms.services.job_emails import (
+    UPDATE_REQUEST_TRIGGER,
+    job_email_context,
+    job_email_recipient,
+    update_link,
+)
 from flo_comms.services.passwords import hash_password
 from flo_comms.settings import settings
 
@@ -308,7 +314,10 @@ _EARLY_PATHS: tuple[tuple[tuple[str, ...], int], ...] = (
 
 # Demo CC/BCC, as the recruiting team would have configured them.
 _TEMPLATE_COPIES: dict[str, tuple[str, str]] = {
-    status_template_key("Interview Scheduled"): ("interviews@halewhitmore.example", ""),
+    status_template_key("Interview Scheduled"): (
+        "interviews@halewhitmore.example",
+        "records@halewhitmore.example",
+    ),
     status_template_key("Callback"): ("interviews@halewhitmore.example", ""),
     status_template_key("Offer Extended"): ("", "offers@halewhitmore.example"),
     event_template_key(EmailKind.EVENT_APPROVAL): ("", "diversity@halewhitmore.example"),
@@ -891,29 +900,29 @@ class _DemoBuilder:
         )
         if template is None:
             return None
-        context = self._candidate_context(candidate) | {
-            "job_name": job.name,
-            "job_office": job.office,
-            "status": status.name,
-        }
-        if contact is not None:
-            # The agency represents the candidate: the email goes to its recruiter.
-            to = ParticipantSpec(
-                role=ParticipantRole.TO,
-                display_name=contact.name,
-                email=contact.email,
-                agency_contact_id=contact.id,
-            )
-            context |= {
-                "recipient_name": contact.name,
-                "recipient_first_name": contact.name.split()[0],
-                "agency_name": self.cast.agencies[contact.agency_id],
-                "agency_contact_name": contact.name,
-            }
-            about = [candidate.id]
-        else:
-            to = self._to_candidate(candidate)
-            about = []
+        # The same merge fields and routing as a live status change: for an
+        # agency-submitted application the email goes to the agency's recruiter.
+        context = job_email_context(
+            candidate_first_name=candidate.first_name,
+            candidate_last_name=candidate.last_name,
+            job_name=job.name,
+            job_office=job.office,
+            sender_name=actor.name,
+            sender_email=actor.email,
+            status=status.name,
+            agency_name=self.cast.agencies[contact.agency_id] if contact else "",
+            agency_contact_name=contact.name if contact else "",
+            to_agency=contact is not None,
+        )
+        to = job_email_recipient(
+            candidate_id=candidate.id,
+            candidate_name=f"{candidate.first_name} {candidate.last_name}",
+            candidate_email=candidate.email,
+            agency_contact_id=contact.id if contact else None,
+            agency_contact_name=contact.name if contact else "",
+            agency_contact_email=contact.email if contact else "",
+        )
+        about = [candidate.id] if contact is not None else []
         return self._send(
             template_key=template.key,
             context=context,
@@ -951,7 +960,7 @@ class _DemoBuilder:
             context = self._candidate_context(candidate) | {
                 "job_name": job.name,
                 "job_office": job.office,
-                "update_link": f"{settings.public_url}/applications/update/{token}",
+                "update_link": update_link(token),
             }
             communication = self._send(
                 template_key=UPDATE_APPLICATION_REQUEST_KEY,
@@ -960,7 +969,7 @@ class _DemoBuilder:
                 to=self._to_candidate(candidate),
                 occurred_at=sent_at,
                 email_kind=EmailKind.UPDATE_APPLICATION_REQUEST,
-                trigger="update application requested",
+                trigger=UPDATE_REQUEST_TRIGGER,
                 job_id=job.id,
                 application_id=application.id,
             )
