@@ -22,7 +22,7 @@ def _row(job: JobRow) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(
             rx.vstack(
-                rx.text(job.name, weight="medium"),
+                rx.link(job.name, href="/jobs/" + job.id.to_string(), weight="medium"),
                 rx.text(job.position_type, size="1", color="var(--gray-10)"),
                 spacing="0",
             )

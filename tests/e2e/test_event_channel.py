@@ -12,18 +12,31 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import reflex as rx
 import socketio
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 import flo_comms.flo_comms  # noqa: F401  (registers every state of the app)
 from flo_comms.db import make_engine
-from flo_comms.models import LoginSession, Member
+from flo_comms.models import (
+    Application,
+    ApplicationStatus,
+    Candidate,
+    Communication,
+    CommunicationRevision,
+    LoginSession,
+    Member,
+    TimelineEntry,
+    utcnow,
+)
+from flo_comms.schemas import CommunicationInput, PersonRef
 from flo_comms.services.auth import SESSION_COOKIE, activate_session, start_session
+from flo_comms.services.communications import log_communication
 from tests.e2e.conftest import AppServer
 
 # The browser's socket.io client uses the endpoint's path as the namespace too.
@@ -41,6 +54,32 @@ PRIVILEGED: dict[str, Any] = {
     },
     "MembersState.change_role": lambda ids: {"member_id": ids["marcus"], "role": "admin"},
     "MembersState.set_active": lambda ids: {"member_id": ids["isabel"], "active": False},
+    # Logging reads the modal's fields from state; the steps before fill them.
+    "CommunicationsState.save": lambda ids: {},
+    "CommunicationsState.confirm_delete": lambda ids: {},
+    "JobState.apply_status": lambda ids: {},
+    "JobState.send_updates": lambda ids: {},
+    "TemplatesState.save": lambda ids: {},
+}
+
+# Steps that fill the state a privileged handler acts on, sent before it.
+SETUP: dict[str, list[tuple[str, dict]]] = {
+    "CommunicationsState.save": [
+        ("CommunicationsState.set_form_subject", {"value": "Forged entry"}),
+        ("CommunicationsState.set_form_description", {"value": "Should never be saved."}),
+        ("CommunicationsState.set_form_date", {"value": "2026-01-05T10:00"}),
+    ],
+    "JobState.apply_status": [
+        ("JobState.toggle_selected", {"application_id": "@application"}),
+        ("JobState.set_target_status", {"status_id": "@status"}),
+    ],
+    "JobState.send_updates": [
+        ("JobState.toggle_selected", {"application_id": "@application"}),
+    ],
+    "TemplatesState.save": [
+        ("TemplatesState.edit", {"key": "status:interview-scheduled"}),
+        ("TemplatesState.set_form_subject", {"value": "Forged subject"}),
+    ],
 }
 
 # Handlers that change nothing in the database, and why they are safe to call.
@@ -59,6 +98,69 @@ NOT_PRIVILEGED = {
     "MembersState.set_dialog_open": "opens a dialog",
     "ProfileState.load": "read-only, requires a session",
     "ProfileState.set_tab": "switches a tab",
+    "UpdateApplicationState.load": "public: shows the form its link's token opens",
+    "UpdateApplicationState.submit": "public: the link's single-use token is the credential",
+    "MailboxState.load": "read-only, requires an admin",
+    "MailboxState.refresh": "read-only, requires an admin",
+    "MailboxState.open_message": "shows a loaded message",
+    **{
+        f"JobState.{name}": "read-only or selection state; requires a session"
+        for name in (
+            "load",
+            "toggle_selected",
+            "toggle_all",
+            "open_status_dialog",
+            "set_status_dialog_open",
+            "set_target_status",
+            "open_update_dialog",
+            "set_update_dialog_open",
+        )
+    },
+    **{
+        f"TemplatesState.{name}": "read-only or form state; requires an admin to load"
+        for name in (
+            "load",
+            "edit",
+            "set_dialog_open",
+            "set_form_subject",
+            "set_form_body",
+            "set_form_cc",
+            "set_form_bcc",
+        )
+    },
+    **{
+        f"CommunicationsState.{name}": "read-only or form state; requires a session"
+        for name in (
+            "load_timeline",
+            "set_time_zone",
+            "load_more",
+            "toggle_type",
+            "set_filter_origin",
+            "set_filter_from",
+            "set_filter_to",
+            "set_filter_person",
+            "set_search",
+            "clear_filters",
+            "export_csv",
+            "open_new",
+            "open_edit",
+            "set_modal_open",
+            "set_form_type",
+            "set_form_date",
+            "set_form_subject",
+            "set_form_description",
+            "search_sent_by",
+            "search_sent_to",
+            "add_sent_by",
+            "add_sent_to",
+            "remove_sent_by",
+            "remove_sent_to",
+            "ask_delete",
+            "set_delete_open",
+            "open_history",
+            "set_history_open",
+        )
+    },
 }
 
 
@@ -97,6 +199,16 @@ def _snapshot(engine: sa.Engine) -> dict[str, list]:
                 (s.id, s.revoked)
                 for s in session.exec(select(LoginSession).order_by(LoginSession.id))
             ],
+            "communications": [
+                (c.id, c.version, c.subject, c.body, c.deleted_at)
+                for c in session.exec(select(Communication).order_by(Communication.id))
+            ],
+            "timeline": sorted(
+                (t.candidate_id, t.communication_id) for t in session.exec(select(TimelineEntry))
+            ),
+            "revisions": session.exec(
+                select(func.count()).select_from(CommunicationRevision)
+            ).one(),
         }
 
 
@@ -177,12 +289,22 @@ def engine(app_server: AppServer) -> Iterator[sa.Engine]:
     eng.dispose()
 
 
-def _ids(engine: sa.Engine) -> dict[str, int]:
+def _ids(engine: sa.Engine) -> dict[str, Any]:
     with Session(engine) as session:
-        return {
+        ids: dict[str, Any] = {
             m.email.split("@")[0]: m.id
             for m in session.exec(select(Member).where(Member.email.like("%@halewhitmore.example")))
         }
+        diana = session.exec(select(Candidate).where(Candidate.email.like("dallen@%"))).one()
+        ids["@application"] = session.exec(
+            select(Application.id).where(Application.candidate_id == diana.id)
+        ).first()
+        ids["@status"] = str(
+            session.exec(
+                select(ApplicationStatus.id).where(ApplicationStatus.name == "Rejected")
+            ).one()
+        )
+        return ids
 
 
 @pytest.mark.parametrize("who", ["nobody", "member", "forged"])
@@ -198,6 +320,8 @@ def test_privileged_handlers_refuse_without_an_admin_session(
     before = _snapshot(engine)
     with _client(app_server, cookie) as client:
         for handler, payload in PRIVILEGED.items():
+            for step, step_payload in SETUP.get(handler, []):
+                client.send(step, {k: ids.get(v, v) for k, v in step_payload.items()})
             client.send(handler, payload(ids))
         # The header vars a browser could set change nothing either.
         client.send("MembersState.setvar", {"var_name": "dialog_open", "value": True})
@@ -225,3 +349,59 @@ def test_an_admin_session_does_change_data(app_server: AppServer, engine: sa.Eng
         client.send("MembersState.set_active", {"member_id": ids["priya"], "active": True})
     with Session(engine) as session:
         assert session.get(Member, ids["priya"]).is_active is True
+
+
+def _cynthias_entry(engine: sa.Engine) -> tuple[int, int]:
+    """Logs an entry as Cynthia on Diana Allen's timeline: (communication id, Diana's id)."""
+    with Session(engine) as session:
+        cynthia = session.exec(select(Member).where(Member.email.like("cynthia@%"))).one()
+        diana = session.exec(select(Candidate).where(Candidate.email.like("dallen@%"))).one()
+        item = log_communication(
+            session=session,
+            actor_id=cynthia.id,
+            data=CommunicationInput(
+                type="phone_call",
+                occurred_at=utcnow() - timedelta(hours=1),
+                sent_by_member_ids=[cynthia.id],
+                sent_to=[PersonRef(kind="candidate", id=diana.id)],
+                subject="Cynthia's call with Diana",
+                description="Only Cynthia may change this.",
+            ),
+        )
+        return item.id, diana.id
+
+
+@pytest.mark.parametrize("who", ["isabel", "marcus"])
+def test_others_cannot_edit_or_delete_cynthias_entry(
+    app_server: AppServer, engine: sa.Engine, who: str
+) -> None:
+    communication_id, diana_id = _cynthias_entry(engine)
+    cookie = _session_cookie(engine, f"{who}@halewhitmore.example")
+    before = _snapshot(engine)
+    path = f"/candidates/{diana_id}"
+    with _client(app_server, cookie) as client:
+        client.send("ProfileState.load", {}, path=path)
+        client.send("CommunicationsState.load_timeline", {}, path=path)
+        # Edit: open it (refused), fill the form anyway, save.
+        client.send("CommunicationsState.open_edit", {"communication_id": communication_id}, path)
+        client.send("CommunicationsState.set_form_subject", {"value": "Hijacked"}, path)
+        client.send("CommunicationsState.set_form_description", {"value": "Hijacked"}, path)
+        client.send("CommunicationsState.save", {}, path)
+        # Delete: ask (refused), confirm anyway.
+        client.send("CommunicationsState.ask_delete", {"communication_id": communication_id}, path)
+        client.send("CommunicationsState.confirm_delete", {}, path)
+    after = _snapshot(engine)
+    assert [c for c in after["communications"] if c[0] == communication_id] == [
+        c for c in before["communications"] if c[0] == communication_id
+    ]
+    assert after["timeline"] == before["timeline"] or who == "isabel"
+    assert after["revisions"] == before["revisions"]
+    with Session(engine) as session:
+        entry = session.get(Communication, communication_id)
+        assert (entry.subject, entry.version, entry.deleted_at) == (
+            "Cynthia's call with Diana",
+            1,
+            None,
+        )
+    if who == "marcus":  # a member cannot even log: nothing at all changed
+        assert after == before
