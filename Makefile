@@ -49,7 +49,8 @@ test: setup
 	./scripts/install-browser.sh $(PY)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	FLO_TEST_POSTGRES_URL="$$(./scripts/postgres-url.sh $(PY))" $(VENV)/bin/pytest
+	FLO_TEST_POSTGRES_URL="$$(./scripts/postgres-url.sh $(PY))" $(VENV)/bin/pytest tests/unit
+	$(VENV)/bin/pytest tests/e2e
 	@if ./scripts/scale-out-available.sh $(PY); then \
 		echo "End-to-end suite again on the scale-out setup (PostgreSQL, Redis, 3 workers):"; \
 		FLO_E2E_SCALE_OUT=1 $(VENV)/bin/pytest tests/e2e; \
@@ -63,6 +64,10 @@ unit: $(VENV)/.installed
 e2e: setup
 	./scripts/install-browser.sh $(PY)
 	$(VENV)/bin/pytest tests/e2e
+
+bench: $(VENV)/.installed
+	$(PY) bench/timeline_bench.py
+	$(PY) bench/status_change_bench.py
 
 clean:
 	rm -rf .web .states $(TOOLS) data

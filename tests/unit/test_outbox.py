@@ -8,13 +8,13 @@ import smtplib
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default as default_policy
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import sqlalchemy as sa
@@ -55,6 +55,32 @@ from flo_comms.services.outbox import (
     retry_failed,
 )
 from flo_comms.settings import settings
+
+T = TypeVar("T")
+
+
+def run_in_fresh_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion on a thread of its own.
+
+    Playwright's sync API leaves an event loop set on the main thread when the
+    end-to-end tests run first in the same session, and asyncio.run() refuses to
+    start inside it; a thread has no loop of its own.
+    """
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as error:  # re-raised on the test's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
 
 NOW = datetime(2026, 5, 4, 15, 0, tzinfo=UTC)
 BASE = timedelta(seconds=30)
@@ -646,7 +672,7 @@ def test_the_dispatcher_loop_sends_when_notified_and_survives_errors(
         stop.set()
         await asyncio.wait_for(task, timeout=5)
 
-    asyncio.run(scenario())
+    run_in_fresh_loop(scenario())
 
 
 def test_mail_services_deliver_to_the_local_mailbox(
@@ -678,7 +704,7 @@ def test_mail_services_deliver_to_the_local_mailbox(
                 assert smtp.noop()[0] == 250  # the dropbox is listening too
             return mailbox
 
-    mailbox = asyncio.run(scenario())
+    mailbox = run_in_fresh_loop(scenario())
     [message] = mailbox.list_messages()
     assert message.subject == "Diana Allen: Interview Scheduled"
     assert message.bcc == ["cynthia@halewhitmore.example"]
