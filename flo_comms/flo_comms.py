@@ -6,12 +6,14 @@ import reflex as rx
 
 from flo_comms.pages import (
     candidates,
+    event,
     events,
     job,
     jobs,
     mailbox,
     members,
     profile,
+    register,
     sign_in,
     templates,
     update_application,
@@ -20,12 +22,14 @@ from flo_comms.routes import auth_routes
 from flo_comms.services.mail_server import mail_services
 from flo_comms.state.candidates import CandidatesState
 from flo_comms.state.communications import CommunicationsState
+from flo_comms.state.event import EventState
 from flo_comms.state.events import EventsState
 from flo_comms.state.job import JobState
 from flo_comms.state.jobs import JobsState
 from flo_comms.state.mailbox import MailboxState
 from flo_comms.state.members import MembersState
 from flo_comms.state.profile import ProfileState
+from flo_comms.state.register import RegisterState
 from flo_comms.state.sign_in import SignInState
 from flo_comms.state.templates import TemplatesState
 from flo_comms.state.update_application import UpdateApplicationState
@@ -78,4 +82,14 @@ app.add_page(
     title="Update your application",
     on_load=UpdateApplicationState.load,
 )
+app.add_page(
+    event.event_page, route=event.ROUTE, title="Event · flo comms", on_load=EventState.load
+)
+for route in (register.ROUTE, register.PROFILE_ROUTE):
+    app.add_page(
+        register.register_page,
+        route=route,
+        title="Register for an event",
+        on_load=RegisterState.load,
+    )
 app.add_page(rx.fragment, route="/", title="flo comms", on_load=rx.redirect(candidates.ROUTE))

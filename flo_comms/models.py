@@ -410,6 +410,8 @@ class EventRegistration(SQLModel, table=True):
     registered_at: datetime = _at(default_now=True)
     reviewed_at: datetime | None = _at(nullable=True)
     reviewed_by_id: int | None = Field(default=None, foreign_key="member.id")
+    removed_at: datetime | None = _at(nullable=True)
+    removed_by_id: int | None = Field(default=None, foreign_key="member.id")
 
 
 class EventTimeSlot(SQLModel, table=True):
@@ -438,6 +440,30 @@ class EventSlotAssignment(SQLModel, table=True):
     removed_at: datetime | None = _at(nullable=True)
 
 
+class EventEmailBatch(SQLModel, table=True):
+    """One bulk send of an event email (update, final schedule, reminder, follow-up).
+
+    Registrations are worked through in id order, a chunk per transaction;
+    `cursor` is the last registration id done, moved in the same transaction
+    as the chunk's emails, so an interrupted batch resumes where it stopped.
+    """
+
+    __tablename__ = "event_email_batch"
+    __table_args__ = (sa.Index("ix_event_email_batch_event", "event_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="outreach_event.id")
+    email_kind: str = Field(max_length=40)
+    trigger: str = Field(max_length=200)
+    requested_by_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = _at(default_now=True)
+    eligible: int = Field(default=0)
+    cursor: int = Field(default=0)
+    queued: int = Field(default=0)
+    held_back: int = Field(default=0)
+    finished_at: datetime | None = _at(nullable=True)
+
+
 class HeldBackEmail(SQLModel, table=True):
     """An event email a rule kept from a registrant, and why."""
 
@@ -447,6 +473,7 @@ class HeldBackEmail(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="outreach_event.id")
     registration_id: int = Field(foreign_key="event_registration.id")
+    batch_id: int | None = Field(default=None, foreign_key="event_email_batch.id")
     email_kind: str = Field(max_length=40)
     reason: str = Field(max_length=300)
     created_at: datetime = _at(default_now=True)

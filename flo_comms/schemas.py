@@ -185,7 +185,13 @@ class ParticipantView:
 
 @dataclass(frozen=True)
 class TimelineItem:
-    """One communication on a candidate's timeline, ready to show."""
+    """One communication on a candidate's timeline, ready to show.
+
+    `event_id` is its outreach event (0 for none). `thread_count` is how many
+    communications on the same candidate's timeline share that event (this
+    one included); it is counted for the items of a timeline page, and is 0
+    elsewhere and for an item without an event.
+    """
 
     id: int
     version: int
@@ -213,6 +219,25 @@ class TimelineItem:
     delivery_status: str
     is_edited: bool
     can_edit: bool
+    event_id: int = 0
+    thread_count: int = 0
+
+
+@dataclass(frozen=True)
+class EventThreadEntry:
+    """One communication in a candidate's thread for an outreach event.
+
+    `label` is the email kind ("Approval"), or the type ("Phone Call") of an
+    entry that has none; `delivery_status` is the outbox status of a system
+    email, "" otherwise; `origin` is "logged" or "system".
+    """
+
+    id: int
+    label: str
+    subject: str
+    occurred_at_iso: str
+    delivery_status: str
+    origin: str
 
 
 @dataclass(frozen=True)
@@ -467,3 +492,179 @@ class TemplateView:
     used_by: list[str]
     updated_at_iso: str
     updated_by_name: str
+
+
+# --- outreach events ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CandidateChoice:
+    """A candidate offered in a picker."""
+
+    id: int
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class RegistrantRow:
+    """One candidate on an event's list.
+
+    `review_state` is "pending", "approved" or "denied" ("approved" for
+    everyone on an open event); `slot_id` is 0 outside a time slot.
+    """
+
+    id: int
+    candidate_id: int
+    name: str
+    email: str
+    law_school: str
+    class_year: str
+    joined_via: str
+    joined_via_label: str
+    review_state: str
+    registered_at_iso: str
+    slot_id: int
+    slot_label: str
+
+
+@dataclass(frozen=True)
+class SlotRow:
+    """A virtual-chat time slot and who is in it."""
+
+    id: int
+    starts_at_iso: str
+    ends_at_iso: str
+    label: str
+    time_label: str
+    capacity: int
+    taken: int
+    people: list[str]
+
+
+@dataclass(frozen=True)
+class HeldBackRow:
+    """An event email a rule kept from a registrant, and why."""
+
+    id: int
+    candidate_id: int
+    candidate_name: str
+    email_kind_label: str
+    reason: str
+    created_at_iso: str
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    """A bulk send of an event email and how far it got."""
+
+    id: int
+    email_kind: str
+    email_kind_label: str
+    trigger: str
+    requested_by_name: str
+    created_at_iso: str
+    eligible: int
+    queued: int
+    held_back: int
+    finished: bool
+
+
+@dataclass(frozen=True)
+class EventDetail:
+    """An event page: the event, its registrants, slots, sends and held-back emails.
+
+    `registrants` holds at most `registrants_shown` rows of `registrant_total`.
+    The `can_send_*` flags say which bulk sends make sense now; `send_notes`
+    says why the others do not.
+    """
+
+    id: int
+    name: str
+    type: str
+    type_label: str
+    invite_only: bool
+    description: str
+    starts_at_iso: str
+    ends_at_iso: str
+    location: str
+    meeting_link: str
+    registration_link: str
+    final_schedule_sent_at_iso: str
+    deleted_at_iso: str
+    is_deleted: bool
+    has_slots: bool
+    registrants: list[RegistrantRow]
+    registrant_total: int
+    pending: int
+    approved: int
+    denied: int
+    slots: list[SlotRow]
+    batches: list[BatchRow]
+    held_back: list[HeldBackRow]
+    held_back_total: int
+    can_send: dict[str, bool]
+    send_notes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class EventActionResult:
+    """What happened to one registrant in an event action.
+
+    `outcome` is "done", "skipped" or "failed" (nothing of it was kept).
+    `email` says which email was logged and queued, or why none was.
+    """
+
+    registration_id: int
+    candidate_name: str
+    outcome: str
+    message: str
+    communication_id: int | None = None
+
+
+@dataclass(frozen=True)
+class EventActionReport:
+    """The results of an action on several registrants."""
+
+    results: list[EventActionResult]
+    done: int
+    skipped: int
+    failed: int
+    emails: int
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """How far a bulk send has got."""
+
+    batch_id: int
+    email_kind_label: str
+    eligible: int
+    queued: int
+    held_back: int
+    finished: bool
+
+
+@dataclass(frozen=True)
+class PublicEventView:
+    """What the public registration page shows about an event."""
+
+    name: str
+    type_label: str
+    invite_only: bool
+    description: str
+    starts_at_iso: str
+    ends_at_iso: str
+    when_text: str
+    location: str
+    is_open_for_registration: bool
+    closed_reason: str
+
+
+@dataclass(frozen=True)
+class RegistrationOutcome:
+    """What the public registration page says after a registration."""
+
+    already_registered: bool
+    pending_review: bool
+    message: str

@@ -60,6 +60,7 @@ class Settings:
     dropbox_port: int
     dropbox_address: str
     session_days: int
+    time_zone: str
 
 
 def load_settings() -> Settings:
@@ -89,6 +90,7 @@ def load_settings() -> Settings:
         dropbox_port=_int("FLO_DROPBOX_PORT", 8026),
         dropbox_address=os.environ.get("FLO_DROPBOX_ADDRESS", "log@flo-comms.example"),
         session_days=_int("FLO_SESSION_DAYS", 14),
+        time_zone=os.environ.get("FLO_TIME_ZONE", "America/New_York"),
     )
 
 

@@ -6,7 +6,14 @@ import reflex as rx
 
 from flo_comms.components.common import empty_state, local_datetime
 from flo_comms.components.forms import field
-from flo_comms.schemas import ParticipantView, PersonOption, RevisionView, TimelineItem, TypeCount
+from flo_comms.schemas import (
+    EventThreadEntry,
+    ParticipantView,
+    PersonOption,
+    RevisionView,
+    TimelineItem,
+    TypeCount,
+)
 from flo_comms.services.communications import (
     MAX_DESCRIPTION_LENGTH,
     MAX_SUBJECT_LENGTH,
@@ -87,6 +94,16 @@ def _entry_menu(item: TimelineItem) -> rx.Component:
     )
 
 
+def _delivery_badge(status: rx.Var[str]) -> rx.Component:
+    return rx.badge(
+        rx.icon("send", size=12),
+        status,
+        color_scheme=rx.match(status, ("sent", "green"), ("failed", "red"), "amber"),
+        variant="soft",
+        class_name="delivery-status",
+    )
+
+
 def _footer(item: TimelineItem) -> rx.Component:
     return rx.cond(
         item.is_system,
@@ -101,18 +118,7 @@ def _footer(item: TimelineItem) -> rx.Component:
                 size="2",
                 color="var(--gray-11)",
             ),
-            rx.cond(
-                item.delivery_status != "",
-                rx.badge(
-                    rx.icon("send", size=12),
-                    item.delivery_status,
-                    color_scheme=rx.match(
-                        item.delivery_status, ("sent", "green"), ("failed", "red"), "amber"
-                    ),
-                    variant="soft",
-                    class_name="delivery-status",
-                ),
-            ),
+            rx.cond(item.delivery_status != "", _delivery_badge(item.delivery_status)),
             spacing="2",
             align="center",
         ),
@@ -129,6 +135,100 @@ def _footer(item: TimelineItem) -> rx.Component:
             spacing="2",
             align="center",
         ),
+    )
+
+
+def _thread_entry(entry: EventThreadEntry, current_id: rx.Var[int]) -> rx.Component:
+    is_current = entry.id == current_id
+    return rx.el.li(
+        rx.box(
+            rx.badge(
+                entry.label,
+                variant=rx.cond(is_current, "solid", "soft"),
+                color_scheme=rx.cond(is_current, "indigo", "gray"),
+                class_name="thread-kind",
+            ),
+        ),
+        rx.text(
+            entry.subject,
+            size="2",
+            weight=rx.cond(is_current, "medium", "regular"),
+            white_space="nowrap",
+            overflow="hidden",
+            text_overflow="ellipsis",
+            title=entry.subject,
+            class_name="thread-subject",
+        ),
+        rx.text(
+            local_datetime(entry.occurred_at_iso),
+            size="1",
+            color="var(--gray-11)",
+            white_space="nowrap",
+        ),
+        rx.box(rx.cond(entry.delivery_status != "", _delivery_badge(entry.delivery_status))),
+        # Each row spans the list's grid, so kind, subject, date and status line up.
+        grid_column="1 / -1",
+        display="grid",
+        grid_template_columns="subgrid",
+        align_items="center",
+        row_gap="0.125rem",
+        padding="0.3rem 0.5rem",
+        border_radius="var(--radius-2)",
+        background=rx.cond(is_current, "var(--indigo-3)", "transparent"),
+        aria_current=rx.cond(is_current, "true", "false"),
+        class_name="thread-entry",
+    )
+
+
+def _thread(item: TimelineItem) -> rx.Component:
+    """The toggle under an entry with event siblings, and the thread once opened."""
+    key = item.id.to_string()
+    is_open = S.threads.contains(key)
+    event_name = rx.cond(item.context_kind == "event", item.context_label, "this event")
+    return rx.vstack(
+        rx.button(
+            rx.icon(
+                "chevron-right",
+                size=14,
+                transform=rx.cond(is_open, "rotate(90deg)", "none"),
+                transition="transform 120ms",
+            ),
+            rx.icon("messages-square", size=14),
+            rx.text.span("Thread: ", item.thread_count, " emails for ", event_name),
+            variant="ghost",
+            size="1",
+            color_scheme="indigo",
+            on_click=S.toggle_thread(item.id),
+            aria_expanded=is_open,
+            aria_controls="thread-" + key,
+            class_name="thread-toggle",
+            type="button",
+        ),
+        rx.cond(
+            is_open,
+            rx.el.ol(
+                rx.foreach(S.threads[key], lambda entry: _thread_entry(entry, item.id)),
+                id="thread-" + key,
+                aria_label="Emails about " + event_name,
+                list_style="none",
+                margin="0",
+                padding="0.25rem",
+                width="100%",
+                background="var(--gray-2)",
+                border="1px solid var(--gray-4)",
+                border_radius="var(--radius-3)",
+                display="grid",
+                # Narrow: kind and subject, then date and status, on two lines.
+                grid_template_columns=rx.breakpoints(
+                    initial="auto minmax(0, 1fr)", md="auto minmax(0, 1fr) auto auto"
+                ),
+                column_gap="0.75rem",
+                row_gap="0.125rem",
+            ),
+        ),
+        spacing="2",
+        width="100%",
+        align="start",
     )
 
 
@@ -248,6 +348,7 @@ def _entry(item: TimelineItem) -> rx.Component:
                 ),
                 rx.divider(),
                 _footer(item),
+                rx.cond(item.thread_count > 1, _thread(item)),
                 spacing="2",
                 width="100%",
                 align="start",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import reflex as rx
 
 from flo_comms.components.common import empty_state, local_datetime, table_card
+from flo_comms.components.event_form import event_form_dialog
 from flo_comms.components.layout import page_shell
 from flo_comms.schemas import EventRow
+from flo_comms.state.event_form import EventFormState
 from flo_comms.state.events import EventsState
 
 ROUTE = "/events"
@@ -14,7 +16,9 @@ ROUTE = "/events"
 
 def _row(event: EventRow) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(rx.text(event.name, weight="medium")),
+        rx.table.row_header_cell(
+            rx.link(event.name, href="/events/" + event.id.to_string(), weight="medium")
+        ),
         rx.table.cell(rx.badge(event.type_label, variant="soft")),
         rx.table.cell(
             rx.badge(
@@ -59,6 +63,16 @@ def events_page() -> rx.Component:
             loaded=EventsState.loaded,
             empty=empty_state("calendar-days", "No events yet.", "Outreach events appear here."),
         ),
+        event_form_dialog(),
         title="Events",
         active="Events",
-    )
+        actions=(
+            rx.cond(
+                EventsState.viewer_is_admin,
+                rx.button(
+                    rx.icon("plus", size=14), "New event", on_click=EventFormState.open_new,
+                    id="new-event",
+                ),
+            ),
+        ),
+    )  # fmt: skip

@@ -250,6 +250,18 @@ def require_admin(*, session: Session, actor_id: int | None) -> Member:
     return member
 
 
+def require_member(*, session: Session, actor_id: int | None) -> Member:
+    """The acting member, if they are active (admin or member).
+
+    Raises:
+        NotAllowed: Anyone else.
+    """
+    member = session.get(Member, actor_id) if isinstance(actor_id, int) else None
+    if member is None or not member.is_active:
+        raise NotAllowed("Sign in to see this.")
+    return member
+
+
 def list_members(*, session: Session, actor_id: int | None) -> list[MemberView]:
     """Every member, active first, by name (admins only)."""
     require_admin(session=session, actor_id=actor_id)

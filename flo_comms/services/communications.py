@@ -10,10 +10,11 @@ The rest is what the Communications tab calls: `log_communication`,
 only by the member who logged the entry, checked in the UPDATE itself, with
 a version number against lost updates and a revision for each change),
 `get_communication`, `list_revisions`, `list_timeline` (a keyset-paginated
-walk of `ix_timeline_page` with filters and per-type counts),
-`export_timeline_csv` and `member_and_candidate_options`. Every argument is
-checked here, types included: they arrive from event handlers, which any
-websocket client can call with anything.
+walk of `ix_timeline_page` with filters, per-type counts and the size of each
+entry's event thread), `list_event_thread`, `export_timeline_csv` and
+`member_and_candidate_options`. Every argument is checked here, types
+included: they arrive from event handlers, which any websocket client can
+call with anything.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from flo_comms.models import (
 )
 from flo_comms.schemas import (
     CommunicationInput,
+    EventThreadEntry,
     ParticipantView,
     PersonOption,
     PersonRef,
@@ -206,6 +208,8 @@ MAX_PEOPLE = 100
 """Senders, or recipients, one communication may name."""
 MAX_SEARCH_LENGTH = 100
 MAX_PAGE_SIZE = 50
+MAX_THREAD_LENGTH = 100
+"""Entries `list_event_thread` returns at most (the oldest)."""
 EXPORT_PAGE_SIZE = 500
 PREVIEW_LENGTH = 240
 CLOCK_SKEW = timedelta(minutes=1)
@@ -896,9 +900,9 @@ def _with_names(source: sa.FromClause) -> sa.Join:
     )
 
 
-def _item_columns() -> list[Any]:
-    """What an item shows: the communication, the names it mentions, its delivery status."""
-    delivery = (
+def _delivery_status() -> Any:
+    """The status of a communication's latest outbox row (None for a logged entry)."""
+    return (
         sa.select(_OUTBOX.c.status)
         .where(_OUTBOX.c.communication_id == _C.c.id)
         .order_by(_OUTBOX.c.id.desc())
@@ -906,6 +910,10 @@ def _item_columns() -> list[Any]:
         .correlate(_C)
         .scalar_subquery()
     )
+
+
+def _item_columns() -> list[Any]:
+    """What an item shows: the communication, the names it mentions, its delivery status."""
     return [
         _C.c.id,
         _C.c.version,
@@ -921,8 +929,14 @@ def _item_columns() -> list[Any]:
         _C.c.trigger,
         _JOB.c.name,
         _EVENT.c.name,
-        delivery,
+        _delivery_status(),
+        _C.c.event_id,
     ]
+
+
+_ITEM_WIDTH = 16
+"""How many columns `_item_columns` has; a page row has two more after them."""
+_EVENT_ID = _ITEM_WIDTH - 1
 
 
 _ONE_ITEM = (
@@ -981,7 +995,9 @@ def preview_of(body: str) -> str:
     return text.rstrip(" ,;:.-") + "…"
 
 
-def _item(row: Sequence[Any], people: list[ParticipantView], viewer: _Viewer) -> TimelineItem:
+def _item(
+    row: Sequence[Any], people: list[ParticipantView], viewer: _Viewer, thread_count: int = 0
+) -> TimelineItem:
     (
         communication_id,
         version,
@@ -998,7 +1014,8 @@ def _item(row: Sequence[Any], people: list[ParticipantView], viewer: _Viewer) ->
         job_name,
         event_name,
         delivery,
-    ) = row[:15]
+        event_id,
+    ) = row[:_ITEM_WIDTH]
     is_system = origin == CommunicationOrigin.SYSTEM.value
     by_role: dict[str, list[ParticipantView]] = {"from": [], "to": [], "cc": [], "bcc": []}
     for person in people:
@@ -1041,6 +1058,8 @@ def _item(row: Sequence[Any], people: list[ParticipantView], viewer: _Viewer) ->
             and logged_by_id is not None
             and logged_by_id == viewer.id
         ),
+        event_id=event_id or 0,
+        thread_count=thread_count if event_id is not None else 0,
     )
 
 
@@ -1393,6 +1412,29 @@ def _plan_for_these_values(session: Session) -> None:
     )
 
 
+_THREAD_COUNTS = (
+    sa.select(_C.c.event_id, sa.func.count())
+    .select_from(_TE.join(_C, _C.c.id == _TE.c.communication_id))
+    .where(
+        _TE.c.candidate_id == sa.bindparam("candidate_id"),
+        _C.c.event_id.in_(sa.bindparam("event_ids", expanding=True)),
+    )
+    .group_by(_C.c.event_id)
+)
+"""Entries per event on one candidate's timeline: deleted ones have no timeline row."""
+
+
+def _thread_counts(
+    session: Session, candidate_id: int, rows: Sequence[Sequence[Any]]
+) -> dict[int, int]:
+    """How many entries of the candidate's timeline share each event of a page: one query."""
+    event_ids = sorted({row[_EVENT_ID] for row in rows if row[_EVENT_ID] is not None})
+    if not event_ids:
+        return {}
+    params = {"candidate_id": candidate_id, "event_ids": event_ids}
+    return dict(_read(session, _THREAD_COUNTS, params).all())
+
+
 def _pages(
     session: Session,
     candidate_id: int,
@@ -1400,8 +1442,13 @@ def _pages(
     after: tuple[datetime, int] | None,
     limit: int,
     viewer_id: int,
+    *,
+    with_threads: bool = False,
 ) -> tuple[list[TimelineItem], tuple[datetime, int] | None]:
     """One page of items, and the key of its last row when more follow.
+
+    With `with_threads`, each item with an event gets its thread's size (one
+    more query, for a page that has any).
 
     Raises:
         NotAllowed: The viewer is not an active member.
@@ -1426,7 +1473,10 @@ def _pages(
     more = len(rows) > limit
     rows = rows[:limit]
     people = _participants(session, [row[0] for row in rows])
-    items = [_item(row, people.get(row[0], []), viewer) for row in rows]
+    threads = _thread_counts(session, candidate_id, rows) if with_threads else {}
+    items = [
+        _item(row, people.get(row[0], []), viewer, threads.get(row[_EVENT_ID], 0)) for row in rows
+    ]
     last = (rows[-1][-1], rows[-1][0]) if more else None
     return items, last
 
@@ -1454,10 +1504,12 @@ def list_timeline(
 
     One query walks `ix_timeline_page` backwards from the cursor, with the
     names and the viewer's role joined; one more fetches the page's
-    participants. The counts are one grouped query over the candidate's
-    entries, so their cost grows with the timeline: pass `with_counts=False`
-    for "Load more" (the first page's counts still hold), or show the page
-    first and fetch `count_timeline` after it.
+    participants, and one more (when the page has event emails) counts the
+    entries of each of its events on this timeline, for `thread_count`
+    (unfiltered: a thread is all of them). The counts are one grouped query
+    over the candidate's entries, so their cost grows with the timeline: pass
+    `with_counts=False` for "Load more" (the first page's counts still hold),
+    or show the page first and fetch `count_timeline` after it.
 
     Args:
         session: An open session.
@@ -1482,7 +1534,7 @@ def list_timeline(
         _viewer(session, viewer_id)
         raise NotFound("This candidate does not exist.")
     clean, key = _checked_page_args(limit, filters, after)
-    items, last = _pages(session, candidate_id, clean, key, limit, viewer_id)
+    items, last = _pages(session, candidate_id, clean, key, limit, viewer_id, with_threads=True)
     counts = _type_counts(session, candidate_id, clean) if with_counts else None
     return TimelinePage(
         items=items,
@@ -1507,6 +1559,72 @@ def count_timeline(
     """
     _checked_viewer(session, viewer_id, candidate_id)
     return _type_counts(session, candidate_id, _clean_filters(filters))
+
+
+# -- event threads ----------------------------------------------------------------------
+
+_THREAD = (
+    sa.select(
+        _C.c.id,
+        _C.c.type,
+        _C.c.origin,
+        _C.c.email_kind,
+        _C.c.subject,
+        _delivery_status(),
+        _TE.c.occurred_at,
+    )
+    .select_from(_TE.join(_C, _C.c.id == _TE.c.communication_id))
+    .where(
+        _TE.c.candidate_id == sa.bindparam("candidate_id"),
+        _C.c.event_id == sa.bindparam("event_id"),
+    )
+    .order_by(_TE.c.occurred_at, _TE.c.communication_id)
+    .limit(MAX_THREAD_LENGTH)
+)
+_EVENT_EXISTS = sa.select(_EVENT.c.id).where(_EVENT.c.id == sa.bindparam("event_id"))
+
+
+def list_event_thread(
+    *, session: Session, candidate_id: int, event_id: int, viewer_id: int
+) -> list[EventThreadEntry]:
+    """A candidate's communications about one outreach event, oldest first.
+
+    The thread a recruiter reads: registration confirmation, approval,
+    updates, reminder, follow-up. Only entries still on the candidate's
+    timeline (a deleted one is not); at most `MAX_THREAD_LENGTH`, the oldest.
+
+    Args:
+        session: An open session.
+        candidate_id: Whose timeline.
+        event_id: The outreach event.
+        viewer_id: The signed-in member (any active member may read).
+
+    Returns:
+        The entries, oldest first; empty if the candidate has none for it.
+
+    Raises:
+        NotAllowed: The viewer is not an active member.
+        NotFound: No such candidate, or no such event.
+    """
+    _checked_viewer(session, viewer_id, candidate_id)
+    if not _is_id(event_id):
+        raise NotFound("This event does not exist.")
+    params = {"candidate_id": candidate_id, "event_id": event_id}
+    rows = _read(session, _THREAD, params).all()
+    if not rows and _read(session, _EVENT_EXISTS, params).first() is None:
+        raise NotFound("This event does not exist.")
+    return [
+        EventThreadEntry(
+            id=communication_id,
+            label=EMAIL_KIND_LABELS.get(email_kind or "")
+            or TYPE_LABELS.get(kind, kind.replace("_", " ").title()),
+            subject=subject,
+            occurred_at_iso=_iso(occurred_at),
+            delivery_status=(delivery or "") if origin == CommunicationOrigin.SYSTEM.value else "",
+            origin=origin,
+        )
+        for communication_id, kind, origin, email_kind, subject, delivery, occurred_at in rows
+    ]
 
 
 # -- export ---------------------------------------------------------------------------------

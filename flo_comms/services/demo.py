@@ -42,10 +42,12 @@ from flo_comms.models import (
     EmailKind,
     EmailOutbox,
     EmailTemplate,
+    EventEmailBatch,
     EventRegistration,
     EventSlotAssignment,
     EventTimeSlot,
     EventType,
+    HeldBackEmail,
     Job,
     JobHiringLead,
     JoinedVia,
@@ -66,6 +68,7 @@ from flo_comms.services.defaults import (
     status_template_key,
 )
 from flo_comms.services.email_render import parse_address_list, render_template
+from flo_comms.services.event_rules import Registrant, hold_back_reason
 from flo_comms.services.job_emails import (
     UPDATE_REQUEST_TRIGGER,
     job_email_context,
@@ -1166,6 +1169,7 @@ class _DemoBuilder:
             update_at = self._business_time(starts_at - timedelta(days=updated_days_before))
             if update_at >= self.now:
                 update_at = None
+        sent_at: dict[EmailKind, datetime] = {}
         for registration in registrations:
             candidate = candidates[registration.candidate_id]
             context = base_context | self._candidate_context(candidate)
@@ -1182,6 +1186,7 @@ class _DemoBuilder:
                 candidate: Candidate = candidate,
                 context: dict[str, Any] = context,
             ) -> None:
+                sent_at[kind] = min(at, sent_at.get(kind, at))
                 self._send(
                     template_key=event_template_key(kind),
                     context=context | (extra or {}),
@@ -1224,6 +1229,56 @@ class _DemoBuilder:
                 send(EmailKind.EVENT_FOLLOW_UP, follow_up_at, "scheduled follow-up after the event")
         if update_at is not None:
             event.updated_at = update_at
+        self._event_sends(event, registrations, owner, sent_at)
+
+    def _event_sends(
+        self,
+        event: OutreachEvent,
+        registrations: Sequence[EventRegistration],
+        owner: Member,
+        sent_at: dict[EmailKind, datetime],
+    ) -> None:
+        """The bulk sends the emails above belong to, and who each one held back, and why."""
+        triggers = {
+            EmailKind.EVENT_UPDATE: "event details changed",
+            EmailKind.EVENT_FINAL_SCHEDULE: "final schedule sent",
+            EmailKind.EVENT_REMINDER: "reminder before the event",
+            EmailKind.EVENT_FOLLOW_UP: "follow-up after the event",
+        }
+        sends = [(kind, sent_at[kind], trigger) for kind, trigger in triggers.items()
+                 if kind in sent_at]  # fmt: skip
+        for kind, at, trigger in sends:
+            present = [r for r in registrations if r.registered_at < at]
+            held = [
+                (r, reason)
+                for r in present
+                if (reason := hold_back_reason(
+                    kind, event_type=event.type, invite_only=event.invite_only,
+                    event_deleted=False,
+                    registrant=Registrant(joined_via=r.joined_via, review_state=r.review_state),
+                )) is not None
+            ]  # fmt: skip
+            batch = EventEmailBatch(
+                event_id=event.id,
+                email_kind=kind.value,
+                trigger=trigger,
+                requested_by_id=owner.id,
+                created_at=at,
+                eligible=len(present) - len(held),
+                cursor=max((r.id for r in registrations), default=0),
+                queued=len(present) - len(held),
+                held_back=len(held),
+                finished_at=at,
+            )
+            self.session.add(batch)
+            self.session.flush()
+            self.session.add_all(
+                HeldBackEmail(
+                    event_id=event.id, registration_id=r.id, batch_id=batch.id,
+                    email_kind=kind.value, reason=reason, created_at=at,
+                )
+                for r, reason in held
+            )  # fmt: skip
 
     def _slots(
         self,

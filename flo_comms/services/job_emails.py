@@ -243,12 +243,12 @@ def system_email_participants(
 # --- checks -------------------------------------------------------------------------------
 
 
-def _is_id(value: object) -> bool:
+def is_id(value: object) -> bool:
     """Whether a value is a usable row id (an int, not a bool, within `integer`)."""
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= _MAX_ID
 
 
-def _checked_now(now: object) -> datetime:
+def checked_now(now: object) -> datetime:
     if now is None:
         return utcnow()
     if not isinstance(now, datetime) or now.utcoffset() is None:
@@ -265,7 +265,7 @@ def _checked_application_ids(application_ids: object) -> list[int]:
             f"Select at most {MAX_APPLICATIONS} applications at a time"
             f" ({len(application_ids)} are selected)."
         )
-    if not all(_is_id(i) for i in application_ids):
+    if not all(is_id(i) for i in application_ids):
         raise Invalid("Select the applications from the list.")
     if not application_ids:
         raise Invalid("Select at least one application.")
@@ -273,13 +273,13 @@ def _checked_application_ids(application_ids: object) -> list[int]:
 
 
 @dataclass(frozen=True)
-class _Actor:
+class Actor:
     id: int
     name: str
     email: str
 
 
-def _admin(session: Session, actor_id: object) -> _Actor:
+def admin_actor(session: Session, actor_id: object) -> Actor:
     """The acting member if they are an active admin, as plain data.
 
     Copied out of the ORM object at once: after the first commit of a batch
@@ -288,10 +288,10 @@ def _admin(session: Session, actor_id: object) -> _Actor:
     Raises:
         NotAllowed: Anyone else.
     """
-    if not _is_id(actor_id):
+    if not is_id(actor_id):
         raise NotAllowed("Only admins can do this.")
     member = require_admin(session=session, actor_id=actor_id)
-    return _Actor(id=actor_id, name=member.name, email=member.email)
+    return Actor(id=actor_id, name=member.name, email=member.email)
 
 
 def _iso(moment: datetime) -> str:
@@ -385,7 +385,7 @@ def _facts(session: Session, ids: Sequence[int]) -> dict[int, _AppFacts]:
 
 
 @dataclass(frozen=True)
-class _Template:
+class SystemTemplate:
     key: str
     subject: str
     body: str
@@ -397,16 +397,16 @@ class _Template:
 class _Status:
     id: int
     name: str
-    template: _Template | None
+    template: SystemTemplate | None
 
 
-def _template_of(row: Any) -> _Template:
+def _template_of(row: Any) -> SystemTemplate:
     """A template row as plain data; its stored CC and BCC must still be addresses."""
     try:
         cc, bcc = parse_address_list(row.cc), parse_address_list(row.bcc)
     except Invalid as exc:
         raise Invalid(f"The email template's CC or BCC needs fixing: {exc}") from None
-    return _Template(key=row.key, subject=row.subject, body=row.body, cc=cc, bcc=bcc)
+    return SystemTemplate(key=row.key, subject=row.subject, body=row.body, cc=cc, bcc=bcc)
 
 
 def _target_status(session: Session, status_id: object) -> _Status:
@@ -416,7 +416,7 @@ def _target_status(session: Session, status_id: object) -> _Status:
         NotFound: No such status.
         Invalid: Not a status id, an archived status, or its template's CC/BCC is broken.
     """
-    if not _is_id(status_id):
+    if not is_id(status_id):
         raise Invalid("Choose a status from the list.")
     row = (
         session.connection()
@@ -444,7 +444,7 @@ def _target_status(session: Session, status_id: object) -> _Status:
     return _Status(id=status_id, name=row.name, template=template)
 
 
-def _template_by_key(session: Session, key: str) -> _Template:
+def template_by_key(session: Session, key: str) -> SystemTemplate:
     row = (
         session.connection()
         .execute(
@@ -514,7 +514,7 @@ def get_job(*, session: Session, job_id: int) -> JobDetail:
     Raises:
         NotFound: No such job.
     """
-    if not _is_id(job_id):
+    if not is_id(job_id):
         raise NotFound("This job does not exist.")
     rows = session.connection().execute(_JOB_PAGE, {"job_id": job_id}).all()
     if not rows:
@@ -562,10 +562,10 @@ class _Email:
     body: str
 
     def cc_addresses(self) -> list[str]:
-        return _unique_addresses(p if isinstance(p, str) else p.email or "" for p in self.cc)
+        return unique_addresses(p if isinstance(p, str) else p.email or "" for p in self.cc)
 
 
-def _unique_addresses(addresses: Iterable[str]) -> list[str]:
+def unique_addresses(addresses: Iterable[str]) -> list[str]:
     seen: set[str] = set()
     unique = []
     for address in addresses:
@@ -575,7 +575,7 @@ def _unique_addresses(addresses: Iterable[str]) -> list[str]:
     return unique
 
 
-def _status_email(facts: _AppFacts, status: _Status, actor: _Actor) -> _Email | None:
+def _status_email(facts: _AppFacts, status: _Status, actor: Actor) -> _Email | None:
     """The status email for one application, or None when the status sends none."""
     template = status.template
     if template is None:
@@ -646,7 +646,7 @@ def preview_status_change(
         NotFound: No such status.
         Invalid: Bad arguments, an archived status, or a template that cannot be filled in.
     """
-    actor = _admin(session, actor_id)
+    actor = admin_actor(session, actor_id)
     ids = _checked_application_ids(application_ids)
     status = _target_status(session, status_id)
     if status.template is None:
@@ -675,7 +675,7 @@ def _log_and_queue(
     session: Session,
     email: _Email,
     *,
-    actor: _Actor,
+    actor: Actor,
     about_candidate_id: int,
     now: datetime,
     email_kind: EmailKind,
@@ -711,7 +711,7 @@ def _log_and_queue(
 
 
 def _change_one(
-    session: Session, app: _AppFacts, status: _Status, actor: _Actor, now: datetime
+    session: Session, app: _AppFacts, status: _Status, actor: Actor, now: datetime
 ) -> tuple[int, int | None]:
     """Changes one application's status, in the session's current transaction (not committed).
 
@@ -810,9 +810,9 @@ def change_status(
         NotFound: No such status.
         Invalid: Bad arguments, or an archived status.
     """
-    now = _checked_now(now)
+    now = checked_now(now)
     try:
-        actor = _admin(session, actor_id)
+        actor = admin_actor(session, actor_id)
         ids = _checked_application_ids(application_ids)
         status = _target_status(session, status_id)
         facts = _facts(session, ids)
@@ -886,7 +886,7 @@ def _token_hash(token: str) -> str:
 
 
 def _update_request_email(
-    facts: _AppFacts, template: _Template, actor: _Actor, link: str
+    facts: _AppFacts, template: SystemTemplate, actor: Actor, link: str
 ) -> _Email:
     """The request goes to the candidate; an agency's recruiter is copied."""
     agency = facts.via_agency
@@ -934,8 +934,8 @@ _ADD_TOKEN = sa.insert(_TOKEN).returning(_TOKEN.c.id)
 def _request_one(
     session: Session,
     app: _AppFacts,
-    template: _Template,
-    actor: _Actor,
+    template: SystemTemplate,
+    actor: Actor,
     now: datetime,
     valid_for: timedelta,
 ) -> int:
@@ -1015,15 +1015,15 @@ def send_update_requests(
         NotFound: The update-request template is missing.
         Invalid: Bad arguments.
     """
-    now = _checked_now(now)
+    now = checked_now(now)
     try:
-        actor = _admin(session, actor_id)
+        actor = admin_actor(session, actor_id)
         ids = _checked_application_ids(application_ids)
         if not isinstance(valid_for, timedelta) or not (
             MIN_VALID_FOR <= valid_for <= MAX_VALID_FOR
         ):
             raise Invalid("A link must stay valid for between 1 hour and 90 days.")
-        template = _template_by_key(session, UPDATE_APPLICATION_REQUEST_KEY)
+        template = template_by_key(session, UPDATE_APPLICATION_REQUEST_KEY)
         facts = _facts(session, ids)
     except BaseException:
         session.rollback()
@@ -1093,7 +1093,7 @@ def get_update_request(
         NotFound: Unknown token.
         Invalid: "This link has expired" or "This link has already been used".
     """
-    now = _checked_now(now)
+    now = checked_now(now)
     digest = _checked_token(token)
     row = (
         session.connection()
@@ -1231,7 +1231,7 @@ def submit_update(
         Invalid: A bad field (`field_errors`), or "This link has expired" or
             "This link has already been used".
     """
-    now = _checked_now(now)
+    now = checked_now(now)
     digest = _checked_token(token)
     clean = _clean_update(data)
     try:

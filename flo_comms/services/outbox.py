@@ -183,6 +183,44 @@ def queue_email(
         Invalid: A malformed address, no recipient, too many recipients, or an
             empty or overlong idempotency key.
     """
+    row = EmailOutbox(
+        **outbox_values(
+            communication_id=communication_id,
+            idempotency_key=idempotency_key,
+            to=to,
+            cc=cc,
+            bcc=bcc,
+            subject=subject,
+            body=body,
+            reply_to=reply_to,
+            from_address=from_address,
+            now=now,
+        )
+    )
+    session.add(row)
+    return row
+
+
+def outbox_values(
+    *,
+    communication_id: int | None,
+    idempotency_key: str,
+    to: Sequence[str],
+    cc: Sequence[str],
+    bcc: Sequence[str],
+    subject: str,
+    body: str,
+    reply_to: str | None = None,
+    from_address: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The column values of an outbox row, checked (see `queue_email`).
+
+    Bulk senders insert many of these at once; `queue_email` adds one.
+
+    Raises:
+        Invalid: As `queue_email`.
+    """
     moment = _now(now)
     if not isinstance(idempotency_key, str) or not 0 < len(idempotency_key) <= 200:
         raise Invalid("An outbox row needs an idempotency key of 1 to 200 characters.")
@@ -202,7 +240,7 @@ def queue_email(
         raise Invalid("Subject and body must be text.")
     clean_subject = " ".join(subject.split())[:MAX_SUBJECT_LENGTH]
     domain = sender.domain or FALLBACK_MESSAGE_ID_DOMAIN
-    row = EmailOutbox(
+    return dict(
         communication_id=communication_id,
         idempotency_key=idempotency_key,
         status=OutboxStatus.QUEUED.value,
@@ -218,8 +256,6 @@ def queue_email(
         body=body,
         created_at=moment,
     )
-    session.add(row)
-    return row
 
 
 # --- building and sending -------------------------------------------------------------

@@ -19,7 +19,7 @@ from flo_comms.models import (
     UTCDateTime,
 )
 from flo_comms.schemas import ApplicationSummary, CandidateProfile, RegistrationSummary
-from flo_comms.services.events import EVENT_TYPE_LABELS
+from flo_comms.services.event_rules import EVENT_TYPE_LABELS
 
 JOINED_VIA_LABELS = {"link": "Registered via link", "manual": "Added by an admin"}
 

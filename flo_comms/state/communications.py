@@ -1,4 +1,4 @@
-"""State of a candidate's Communications tab: the timeline, its filters, the modal."""
+"""State of a candidate's Communications tab: the timeline, its filters and threads, the modal."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from flo_comms.errors import Conflict, DomainError, Invalid, NotAllowed, NotFoun
 from flo_comms.models import CommunicationType
 from flo_comms.schemas import (
     CommunicationInput,
+    EventThreadEntry,
     MemberView,
     PersonOption,
     PersonRef,
@@ -26,6 +27,7 @@ from flo_comms.services.communications import (
     edit_communication,
     export_timeline_csv,
     get_communication,
+    list_event_thread,
     list_revisions,
     list_timeline,
     log_communication,
@@ -35,6 +37,8 @@ from flo_comms.state.profile import ProfileState
 
 PAGE_SIZE = 25
 PICKER_LIMIT = 8
+MAX_OPEN_THREADS = 10
+"""Event threads open at once; opening one more closes the one opened first."""
 FIELDS = ("type", "occurred_at", "sent_by", "sent_to", "subject", "description")
 
 
@@ -87,6 +91,10 @@ class CommunicationsState(ProfileState):
     error: str = ""
     viewer_id: int = 0
     time_zone: str = ""
+
+    # Event threads open under timeline entries, keyed by the entry's id (as
+    # text: the browser's object keys are strings). Only open ones are kept.
+    threads: dict[str, list[EventThreadEntry]] = {}
 
     # Filters.
     filter_types: list[str] = []
@@ -145,6 +153,7 @@ class CommunicationsState(ProfileState):
     def _reload(self, viewer: MemberView) -> None:
         """The first page under the current filters, with the counts."""
         self.viewer_id = viewer.id
+        self.threads = {}
         try:
             with session_scope() as session:
                 page = list_timeline(
@@ -219,6 +228,36 @@ class CommunicationsState(ProfileState):
             return rx.toast.error(str(exc))
         self.items = [*self.items, *page.items]
         self.next_cursor = page.next_cursor or ""
+        return None
+
+    @rx.event
+    def toggle_thread(self, communication_id: int) -> rx.event.EventSpec | None:
+        """Opens or closes, under a timeline entry, the candidate's emails about its event."""
+        viewer, redirect = self._viewer_or_redirect()
+        if viewer is None:
+            return redirect
+        if not isinstance(communication_id, int) or isinstance(communication_id, bool):
+            return None
+        key = str(communication_id)
+        if key in self.threads:
+            self.threads = {k: v for k, v in self.threads.items() if k != key}
+            return None
+        # The event comes from the entry the server loaded, not from the browser.
+        item = next((i for i in self.items if i.id == communication_id), None)
+        if item is None or not item.event_id:
+            return None
+        try:
+            with session_scope() as session:
+                thread = list_event_thread(
+                    session=session,
+                    candidate_id=self.profile.id,
+                    event_id=item.event_id,
+                    viewer_id=viewer.id,
+                )
+        except DomainError as exc:
+            return rx.toast.error(str(exc))
+        kept = list(self.threads.items())[-(MAX_OPEN_THREADS - 1) :]
+        self.threads = {**dict(kept), key: thread}
         return None
 
     def _refilter(self) -> rx.event.EventSpec | None:

@@ -166,3 +166,38 @@ def test_details_toggle_search_and_type_filter(page: Page, screenshots_dir: Path
     expect(page.locator(".timeline-entry .entry-subject")).to_contain_text("under review")
     page.get_by_role("textbox", name="Search communications").fill("no such words anywhere")
     expect(page.get_by_text("No communication matches these filters.")).to_be_visible()
+
+
+def test_event_emails_open_as_a_thread(page: Page, screenshots_dir: Path) -> None:
+    """Olivia Grant's emails about an invite-only webinar she attended, as one thread."""
+    event = "Women in Litigation: A Conversation with Our Trial Team"
+    sign_in_as(page, "Marcus Reed")
+    open_communications(page, "Olivia Grant")
+    # Five emails about the webinar, each with the toggle; her other entry has none.
+    expect(page.locator(".thread-toggle")).to_have_count(5)
+    expect(page.locator(".timeline-entry")).to_have_count(6)
+
+    follow_up = entry(page, "Thank you for joining us")
+    toggle = follow_up.get_by_role("button", name=f"Thread: 5 emails for {event}")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    thread = follow_up.get_by_role("list", name=f"Emails about {event}")
+    expect(thread.locator(".thread-kind")).to_have_text(
+        ["Registration Confirmation", "Approval", "Final Schedule", "Reminder", "Follow-Up"]
+    )
+    expect(thread.locator(".delivery-status")).to_have_text(["sent"] * 5)
+    expect(thread.locator("[aria-current=true]")).to_have_count(1)
+    expect(thread.locator("[aria-current=true]")).to_contain_text("Thank you for joining us")
+
+    # Opened from the approval, the same thread marks the approval.
+    approval = entry(page, "You're confirmed")
+    approval.get_by_role("button", name=re.compile("^Thread: 5 emails")).click()
+    current = approval.get_by_role("list").locator("[aria-current=true]")
+    expect(current.locator(".thread-kind")).to_have_text("Approval")
+    page.screenshot(path=screenshots_dir / "communications-thread.png", full_page=True)
+
+    toggle.click()
+    expect(thread).to_have_count(0)
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(approval.get_by_role("list")).to_be_visible()

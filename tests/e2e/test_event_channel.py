@@ -29,8 +29,14 @@ from flo_comms.models import (
     Candidate,
     Communication,
     CommunicationRevision,
+    EmailOutbox,
+    EventEmailBatch,
+    EventRegistration,
+    EventSlotAssignment,
+    EventTimeSlot,
     LoginSession,
     Member,
+    OutreachEvent,
     TimelineEntry,
     utcnow,
 )
@@ -60,6 +66,18 @@ PRIVILEGED: dict[str, Any] = {
     "JobState.apply_status": lambda ids: {},
     "JobState.send_updates": lambda ids: {},
     "TemplatesState.save": lambda ids: {},
+    "EventFormState.save": lambda ids: {},
+    "EventState.review": lambda ids: {"decision": "approve", "registration_id": ids["@pending"]},
+    "EventState.add_chosen": lambda ids: {},
+    "EventState.add_new_person": lambda ids: {},
+    "EventState.add_slot": lambda ids: {},
+    "EventState.assign": lambda ids: {
+        "registration_id": ids["@unslotted"],
+        "slot_id": ids["@slot"],
+    },
+    "EventState.confirm": lambda ids: {},
+    "EventState.send": lambda ids: {},
+    "EventState.run_send": lambda ids: {"batch_id": 1},
 }
 
 # Steps that fill the state a privileged handler acts on, sent before it.
@@ -75,6 +93,41 @@ SETUP: dict[str, list[tuple[str, dict]]] = {
     ],
     "JobState.send_updates": [
         ("JobState.toggle_selected", {"application_id": "@application"}),
+    ],
+    "EventFormState.save": [
+        ("EventFormState.set_field", {"name": "name", "value": "Forged event"}),
+        ("EventFormState.set_field", {"name": "starts_at", "value": "2027-03-01T12:00"}),
+        ("EventFormState.set_field", {"name": "ends_at", "value": "2027-03-01T13:00"}),
+        ("EventFormState.set_field", {"name": "location", "value": "Nowhere"}),
+        ("EventFormState.setvar", {"var_name": "editing_id", "value": 0}),
+    ],
+    "EventState.review": [("EventState.load", {})],
+    "EventState.add_chosen": [
+        ("EventState.load", {}),
+        ("EventState.setvar", {"var_name": "chosen", "value": "@chosen"}),
+    ],
+    "EventState.add_new_person": [
+        ("EventState.load", {}),
+        ("EventState.set_new_person", {"name": "first_name", "value": "Forged"}),
+        ("EventState.set_new_person", {"name": "last_name", "value": "Person"}),
+        ("EventState.set_new_person", {"name": "email", "value": "forged@evil.example"}),
+        ("EventState.set_new_person", {"name": "law_school", "value": "Nowhere"}),
+        ("EventState.set_new_person", {"name": "class_year", "value": "2L"}),
+    ],
+    "EventState.add_slot": [
+        ("EventState.load", {}),
+        ("EventState.set_slot_field", {"name": "start", "value": "@slot_start"}),
+        ("EventState.set_slot_field", {"name": "end", "value": "@slot_end"}),
+    ],
+    "EventState.assign": [("EventState.load", {})],
+    "EventState.confirm": [
+        ("EventState.load", {}),
+        ("EventState.ask", {"kind": "delete_event", "target": 0}),
+        ("EventState.setvar", {"var_name": "confirm_kind", "value": "delete_event"}),
+    ],
+    "EventState.send": [
+        ("EventState.load", {}),
+        ("EventState.setvar", {"var_name": "send_kind", "value": "event_follow_up"}),
     ],
     "TemplatesState.save": [
         ("TemplatesState.edit", {"key": "status:interview-scheduled"}),
@@ -103,6 +156,42 @@ NOT_PRIVILEGED = {
     "MailboxState.load": "read-only, requires an admin",
     "MailboxState.refresh": "read-only, requires an admin",
     "MailboxState.open_message": "shows a loaded message",
+    "RegisterState.load": "public: shows the event its link names",
+    "RegisterState.submit": "public by nature: registering is what the page is for",
+    "CommunicationsState.toggle_thread": "read-only, requires a session",
+    **{
+        f"EventFormState.{name}": "form state; opening the form requires an admin"
+        for name in (
+            "set_time_zone",
+            "learn_time_zone",
+            "open_new",
+            "open_edit",
+            "set_form_open",
+            "set_field",
+        )
+    },
+    **{
+        f"EventState.{name}": "read-only, selection or form state; requires a session"
+        for name in (
+            "load",
+            "refresh",
+            "set_tab",
+            "set_state_filter",
+            "toggle_selected",
+            "toggle_all_pending",
+            "open_add",
+            "set_add_open",
+            "set_add_search",
+            "choose",
+            "unchoose",
+            "set_new_person",
+            "set_slot_field",
+            "ask",
+            "set_confirm_open",
+            "ask_send",
+            "set_send_open",
+        )
+    },
     **{
         f"JobState.{name}": "read-only or selection state; requires a session"
         for name in (
@@ -209,6 +298,28 @@ def _snapshot(engine: sa.Engine) -> dict[str, list]:
             "revisions": session.exec(
                 select(func.count()).select_from(CommunicationRevision)
             ).one(),
+            "events": [
+                (e.id, e.name, e.starts_at, e.location, e.deleted_at, e.final_schedule_sent_at)
+                for e in session.exec(select(OutreachEvent).order_by(OutreachEvent.id))
+            ],
+            "registrations": [
+                (r.id, r.review_state, r.removed_at)
+                for r in session.exec(select(EventRegistration).order_by(EventRegistration.id))
+            ],
+            "slots": [
+                (t.id, t.deleted_at)
+                for t in session.exec(select(EventTimeSlot).order_by(EventTimeSlot.id))
+            ],
+            "assignments": [
+                (a.id, a.removed_at)
+                for a in session.exec(select(EventSlotAssignment).order_by(EventSlotAssignment.id))
+            ],
+            "batches": [
+                (b.id, b.cursor, b.queued, b.finished_at)
+                for b in session.exec(select(EventEmailBatch).order_by(EventEmailBatch.id))
+            ],
+            "candidates": session.exec(select(func.count()).select_from(Candidate)).one(),
+            "outbox": session.exec(select(func.count()).select_from(EmailOutbox)).one(),
         }
 
 
@@ -304,7 +415,57 @@ def _ids(engine: sa.Engine) -> dict[str, Any]:
                 select(ApplicationStatus.id).where(ApplicationStatus.name == "Rejected")
             ).one()
         )
+        chat = session.exec(
+            select(OutreachEvent).where(OutreachEvent.type == "virtual_chat")
+        ).first()
+        review = session.exec(
+            select(OutreachEvent).where(
+                OutreachEvent.invite_only.is_(True), OutreachEvent.starts_at > utcnow()
+            )
+        ).first()
+        ids["@event_path"] = f"/events/{chat.id}"
+        ids["@review_path"] = f"/events/{review.id}"
+        ids["@pending"] = session.exec(
+            select(EventRegistration.id).where(
+                EventRegistration.event_id == review.id, EventRegistration.review_state == "pending"
+            )
+        ).first()
+        slotted = select(EventSlotAssignment.registration_id).where(
+            EventSlotAssignment.removed_at.is_(None)
+        )
+        ids["@unslotted"] = session.exec(
+            select(EventRegistration.id).where(
+                EventRegistration.event_id == chat.id, EventRegistration.id.not_in(slotted)
+            )
+        ).first()
+        ids["@slot"] = str(
+            session.exec(select(EventTimeSlot.id).where(EventTimeSlot.event_id == chat.id)).first()
+        )
+        ids["@slot_start"] = chat.starts_at.strftime("%Y-%m-%dT%H:%M")
+        ids["@slot_end"] = (chat.starts_at + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M")
+        outsider = session.exec(
+            select(Candidate).where(
+                Candidate.id.not_in(
+                    select(EventRegistration.candidate_id).where(
+                        EventRegistration.event_id == chat.id
+                    )
+                )
+            )
+        ).first()
+        ids["@chosen"] = [{"id": outsider.id, "name": outsider.first_name, "email": outsider.email}]
         return ids
+
+
+PATHS = {"EventState.review": "@review_path"}
+"""Where each handler is sent from (`EventState` and `EventFormState`: the virtual chat's page)."""
+
+
+def _path(handler: str, ids: dict[str, Any]) -> str:
+    if handler in PATHS:
+        return ids[PATHS[handler]]
+    if handler.startswith(("EventState.", "EventFormState.")):
+        return ids["@event_path"]
+    return "/members"
 
 
 @pytest.mark.parametrize("who", ["nobody", "member", "forged"])
@@ -320,13 +481,16 @@ def test_privileged_handlers_refuse_without_an_admin_session(
     before = _snapshot(engine)
     with _client(app_server, cookie) as client:
         for handler, payload in PRIVILEGED.items():
+            path = _path(handler, ids)
             for step, step_payload in SETUP.get(handler, []):
-                client.send(step, {k: ids.get(v, v) for k, v in step_payload.items()})
-            client.send(handler, payload(ids))
+                values = {k: ids.get(v, v) if isinstance(v, str) else v
+                          for k, v in step_payload.items()}  # fmt: skip
+                client.send(step, values, path)
+            client.send(handler, payload(ids), path)
         # The header vars a browser could set change nothing either.
         client.send("MembersState.setvar", {"var_name": "dialog_open", "value": True})
         for handler, payload in PRIVILEGED.items():
-            client.send(handler, payload(ids))
+            client.send(handler, payload(ids), _path(handler, ids))
     assert _snapshot(engine) == before
 
 

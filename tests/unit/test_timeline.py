@@ -30,6 +30,7 @@ from flo_comms.models import (
     Job,
     Member,
     OutboxStatus,
+    OutreachEvent,
     ParticipantRole,
     TimelineEntry,
 )
@@ -1239,6 +1240,319 @@ def test_the_page_query_walks_ix_timeline_page(session: Session, cast: Cast) -> 
     text = " | ".join(row[-1] for row in plan.all())
     assert "ix_timeline_page" in text
     assert "TEMP B-TREE" not in text  # no sort: the index gives the order
+
+
+# --- event threads ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Threads:
+    """Event emails in these tests: ids by what they are."""
+
+    litigation: int  # the event most of them are about
+    dinner: int  # another event
+    confirmation: int  # to Diana, 10 days ago (written last, so the highest id)
+    approval: int  # to Diana, 8 days ago
+    reminder: int  # to Diana and Benjamin, 1 day ago
+    call: int  # phone call about the event, logged by Cynthia, 5 days ago
+    benjamins: int  # to Benjamin only, 9 days ago
+    dinner_invite: int  # to Diana, about the dinner, 2 days ago
+
+
+def outreach_event(session: Session, name: str) -> int:
+    event = OutreachEvent(
+        type="webinar",
+        invite_only=True,
+        name=name,
+        starts_at=NOW + timedelta(days=3),
+        ends_at=NOW + timedelta(days=3, hours=1),
+        registration_slug=name.lower().replace(" ", "-"),
+    )
+    session.add(event)
+    session.commit()
+    return event.id
+
+
+def event_email(
+    session: Session,
+    cast: Cast,
+    *,
+    event_id: int,
+    kind: EmailKind,
+    to: list[int],
+    occurred_at: datetime,
+    status: str = OutboxStatus.SENT.value,
+) -> int:
+    """An event email as the system logs it, with its outbox row."""
+    communication = write_communication(
+        session,
+        type=CommunicationType.EMAIL,
+        origin=CommunicationOrigin.SYSTEM,
+        occurred_at=occurred_at,
+        subject=f"{kind.value.replace('_', ' ').capitalize()} #{len(to)}",
+        body="Dear candidate,\n\nAbout the event.",
+        participants=[
+            ParticipantSpec(
+                role=ParticipantRole.FROM,
+                display_name="Isabel Moreno",
+                email="isabel@firm.example",
+                member_id=cast.isabel,
+            ),
+            *(
+                ParticipantSpec(
+                    role=ParticipantRole.TO, display_name=f"Candidate {c}", candidate_id=c
+                )
+                for c in to
+            ),
+        ],
+        triggered_by_id=cast.isabel,
+        email_kind=kind.value,
+        event_id=event_id,
+    )
+    session.add(
+        EmailOutbox(
+            communication_id=communication.id,
+            idempotency_key=f"test:{communication.id}",
+            status=status,
+            message_id=f"<{communication.id}@test>",
+            from_address="recruiting@firm.example",
+            to_addresses=[f"candidate{c}@law.example" for c in to],
+            cc_addresses=[],
+            bcc_addresses=[],
+            subject=communication.subject,
+            body=communication.body,
+        )
+    )
+    session.commit()
+    return communication.id
+
+
+@pytest.fixture
+def threads(session: Session, cast: Cast) -> Threads:
+    litigation = outreach_event(session, "Women in Litigation")
+    dinner = outreach_event(session, "Scholars Dinner")
+
+    def email(kind: EmailKind, days_ago: int, to: list[int], **kwargs: Any) -> int:
+        event_id = kwargs.pop("event_id", litigation)
+        return event_email(
+            session,
+            cast,
+            event_id=event_id,
+            kind=kind,
+            to=to,
+            occurred_at=NOW - timedelta(days=days_ago),
+            **kwargs,
+        )
+
+    approval = email(EmailKind.EVENT_APPROVAL, 8, [cast.diana])
+    reminder = email(EmailKind.EVENT_REMINDER, 1, [cast.diana, cast.benjamin], status="pending")
+    benjamins = email(EmailKind.EVENT_REGISTRATION_CONFIRMATION, 9, [cast.benjamin])
+    dinner_invite = email(EmailKind.EVENT_PROFILE_REQUEST, 2, [cast.diana], event_id=dinner)
+    confirmation = email(EmailKind.EVENT_REGISTRATION_CONFIRMATION, 10, [cast.diana])
+    # A call about the event, logged by a member (the modal cannot link one yet).
+    call = write_communication(
+        session,
+        type=CommunicationType.PHONE_CALL,
+        origin=CommunicationOrigin.LOGGED,
+        occurred_at=NOW - timedelta(days=5),
+        subject="Call about the webinar",
+        body="Diana asked whether the webinar is recorded.",
+        participants=[
+            ParticipantSpec(role=ParticipantRole.FROM, display_name="C", member_id=cast.cynthia),
+            ParticipantSpec(role=ParticipantRole.TO, display_name="D", candidate_id=cast.diana),
+        ],
+        logged_by_id=cast.cynthia,
+        event_id=litigation,
+    ).id
+    session.commit()
+    log(session, cast, subject="Not about an event")
+    return Threads(
+        litigation, dinner, confirmation, approval, reminder, call, benjamins, dinner_invite
+    )
+
+
+def thread_of(session: Session, cast: Cast, candidate_id: int, event_id: int) -> list[Any]:
+    return service.list_event_thread(
+        session=session, candidate_id=candidate_id, event_id=event_id, viewer_id=cast.marcus
+    )
+
+
+def test_each_event_email_knows_the_size_of_its_thread(
+    session: Session, cast: Cast, threads: Threads
+) -> None:
+    page = page_of(session, cast)
+    sizes = {i.id: (i.event_id, i.thread_count) for i in page.items}
+    litigation, dinner = threads.litigation, threads.dinner
+    assert sizes == {
+        threads.confirmation: (litigation, 4),
+        threads.approval: (litigation, 4),
+        threads.call: (litigation, 4),
+        threads.reminder: (litigation, 4),
+        threads.dinner_invite: (dinner, 1),
+        page.items[0].id: (0, 0),  # the logged entry about no event
+    }
+    # Benjamin's thread is his own: the shared reminder and his confirmation.
+    benjamins = list_timeline(
+        session=session, candidate_id=cast.benjamin, filters=ALL, viewer_id=cast.marcus
+    )
+    assert [(i.id, i.thread_count) for i in benjamins.items] == [
+        (threads.reminder, 2),
+        (threads.benjamins, 2),
+    ]
+
+
+def test_a_thread_counts_all_of_it_whatever_the_page_and_filters_show(
+    session: Session, cast: Cast, threads: Threads
+) -> None:
+    one = list_timeline(
+        session=session,
+        candidate_id=cast.diana,
+        filters=TimelineFilters(types=["phone_call"]),
+        limit=1,
+        viewer_id=cast.isabel,
+    )
+    assert [(i.id, i.thread_count) for i in one.items] == [(threads.call, 4)]
+    second = list_timeline(
+        session=session,
+        candidate_id=cast.diana,
+        filters=ALL,
+        after=list_timeline(
+            session=session, candidate_id=cast.diana, filters=ALL, limit=3, viewer_id=cast.isabel
+        ).next_cursor,
+        limit=3,
+        viewer_id=cast.isabel,
+        with_counts=False,
+    )
+    assert [(i.id, i.thread_count) for i in second.items] == [
+        (threads.call, 4),
+        (threads.approval, 4),
+        (threads.confirmation, 4),
+    ]
+
+
+def test_a_thread_is_oldest_first_with_kind_delivery_and_origin(
+    session: Session, cast: Cast, threads: Threads
+) -> None:
+    thread = thread_of(session, cast, cast.diana, threads.litigation)
+    assert [(e.id, e.label, e.delivery_status, e.origin) for e in thread] == [
+        (threads.confirmation, "Registration Confirmation", "sent", "system"),
+        (threads.approval, "Approval", "sent", "system"),
+        (threads.call, "Phone Call", "", "logged"),
+        (threads.reminder, "Reminder", "pending", "system"),
+    ]
+    assert thread[2].subject == "Call about the webinar"
+    assert thread[0].occurred_at_iso == (NOW - timedelta(days=10)).isoformat()
+    assert [e.id for e in thread_of(session, cast, cast.diana, threads.dinner)] == [
+        threads.dinner_invite
+    ]
+
+
+def test_a_thread_holds_only_that_candidates_entries(
+    session: Session, cast: Cast, threads: Threads
+) -> None:
+    assert [e.id for e in thread_of(session, cast, cast.benjamin, threads.litigation)] == [
+        threads.benjamins,
+        threads.reminder,
+    ]
+    assert thread_of(session, cast, cast.camila, threads.litigation) == []
+
+
+def test_ties_in_a_thread_are_in_the_order_they_were_written(session: Session, cast: Cast) -> None:
+    event_id = outreach_event(session, "Coffee Chats")
+    at = NOW - timedelta(days=1)
+    ids = [
+        event_email(session, cast, event_id=event_id, kind=kind, to=[cast.diana], occurred_at=at)
+        for kind in (EmailKind.EVENT_FINAL_SCHEDULE, EmailKind.EVENT_CANCELLATION)
+    ]
+    assert [e.id for e in thread_of(session, cast, cast.diana, event_id)] == ids
+
+
+def test_a_deleted_entry_leaves_the_thread_and_its_count(
+    session: Session, cast: Cast, threads: Threads
+) -> None:
+    delete_communication(
+        session=session, actor_id=cast.cynthia, communication_id=threads.call, expected_version=1
+    )
+    assert threads.call not in [
+        e.id for e in thread_of(session, cast, cast.diana, threads.litigation)
+    ]
+    counts = {i.id: i.thread_count for i in page_of(session, cast).items if i.event_id}
+    assert counts == {
+        threads.confirmation: 3,
+        threads.approval: 3,
+        threads.reminder: 3,
+        threads.dinner_invite: 1,
+    }
+
+
+@pytest.mark.parametrize("event_id", [999_999, "1", None, True, 0, -1, 1.0, 2**40, [1]])
+def test_a_thread_of_no_such_event_is_refused(
+    session: Session, cast: Cast, threads: Threads, event_id: Any
+) -> None:
+    with pytest.raises(NotFound, match="event"):
+        thread_of(session, cast, cast.diana, event_id)
+
+
+@pytest.mark.parametrize("candidate_id", [999_999, "1", None, True, 0, 2**40])
+def test_a_thread_of_no_such_candidate_is_refused(
+    session: Session, cast: Cast, threads: Threads, candidate_id: Any
+) -> None:
+    with pytest.raises(NotFound, match="candidate"):
+        thread_of(session, cast, candidate_id, threads.litigation)
+
+
+@pytest.mark.parametrize("viewer", ["former", 999_999, None, "1", True])
+def test_reading_a_thread_needs_an_active_member(
+    session: Session, cast: Cast, threads: Threads, viewer: Any
+) -> None:
+    viewer_id = getattr(cast, viewer) if viewer == "former" else viewer
+    for candidate_id, event_id in ((cast.diana, threads.litigation), (None, "bad")):
+        with pytest.raises(NotAllowed):
+            service.list_event_thread(
+                session=session, candidate_id=candidate_id, event_id=event_id, viewer_id=viewer_id
+            )
+
+
+def test_thread_sizes_are_one_query_per_page_and_a_thread_is_two(
+    session: Session, cast: Cast
+) -> None:
+    events = [outreach_event(session, f"Event {n}") for n in range(3)]
+    for n in range(30):
+        event_email(
+            session,
+            cast,
+            event_id=events[n % 3],
+            kind=EmailKind.EVENT_UPDATE,
+            to=[cast.diana],
+            occurred_at=NOW - timedelta(hours=n),
+        )
+    engine = session.get_bind()
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        for limit in (2, 30):
+            statements.clear()
+            page = list_timeline(
+                session=session,
+                candidate_id=cast.diana,
+                filters=ALL,
+                limit=limit,
+                viewer_id=cast.isabel,
+                with_counts=False,
+            )
+            assert {i.thread_count for i in page.items} == {10}
+            # The page, its participants, the thread sizes.
+            assert len([s for s in statements if "FROM" in s.upper()]) == 3
+        statements.clear()
+        assert len(thread_of(session, cast, cast.diana, events[0])) == 10
+        # The viewer (with the candidate) and the thread.
+        assert len([s for s in statements if "FROM" in s.upper()]) == 2
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
 
 
 # --- export -------------------------------------------------------------------------------
