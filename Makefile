@@ -68,6 +68,7 @@ e2e: setup
 bench: $(VENV)/.installed
 	$(PY) bench/timeline_bench.py
 	$(PY) bench/status_change_bench.py
+	$(PY) bench/event_reminder_bench.py
 
 clean:
 	rm -rf .web .states $(TOOLS) data

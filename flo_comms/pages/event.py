@@ -636,6 +636,36 @@ def _held_row(held: HeldBackRow) -> rx.Component:
     )
 
 
+def _progress() -> rx.Component:
+    """The send in progress, above the tabs (an update starts from the Edit dialog)."""
+    return rx.cond(
+        S.sending,
+        rx.card(
+            rx.vstack(
+                rx.hstack(
+                    rx.spinner(size="2"),
+                    rx.text(
+                        "Sending ", S.progress_label, ": ", S.progress_done, " of ",
+                        S.progress_eligible, " registrants done",
+                        size="2", weight="medium", id="send-progress-text",
+                    ),
+                    spacing="2",
+                    align="center",
+                ),
+                rx.progress(value=S.progress_percent, width="100%"),
+                rx.text(
+                    "Each email is logged and queued as it goes. If sending stops, Resume (under "
+                    "Emails) finishes the rest; nobody gets an email twice.",
+                    size="1", color=_MUTED,
+                ),
+                width="100%",
+                spacing="2",
+            ),
+            width="100%",
+        ),
+    )  # fmt: skip
+
+
 def _emails_tab() -> rx.Component:
     return rx.vstack(
         rx.cond(
@@ -659,24 +689,6 @@ def _emails_tab() -> rx.Component:
                         _send_button("event_follow_up", "Follow-up", "mail-check"),
                         spacing="2",
                         wrap="wrap",
-                    ),
-                    rx.cond(
-                        S.sending,
-                        rx.vstack(
-                            rx.text(
-                                S.progress_label,
-                                ": ",
-                                S.progress_done,
-                                " of ",
-                                S.progress_eligible,
-                                " done",
-                                size="2",
-                                id="send-progress-text",
-                            ),
-                            rx.progress(value=S.progress_percent, width="100%"),
-                            width="100%",
-                            spacing="1",
-                        ),
                     ),
                     spacing="3",
                     width="100%",
@@ -995,6 +1007,7 @@ def event_page() -> rx.Component:
                     size="2",
                 ),
                 _header(),
+                _progress(),
                 rx.tabs.root(
                     rx.tabs.list(
                         rx.tabs.trigger("Registrants", value="registrants"),

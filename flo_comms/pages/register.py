@@ -52,7 +52,11 @@ def _form() -> rx.Component:
                 width="100%",
             ),
             rx.button(
-                rx.cond(S.view.invite_only, "Request a place", "Register"),
+                rx.cond(
+                    S.is_profile_page,
+                    "Save my details",
+                    rx.cond(S.view.invite_only, "Request a place", "Register"),
+                ),
                 type="submit",
                 size="3",
                 width="100%",
@@ -141,7 +145,16 @@ def register_page() -> rx.Component:
                                 S.view.is_open_for_registration,
                                 rx.vstack(
                                     rx.cond(
-                                        S.view.invite_only,
+                                        S.is_profile_page,
+                                        rx.text(
+                                            "You have been added to this event. Please "
+                                            "complete your details below.",
+                                            size="2",
+                                            color="var(--gray-11)",
+                                        ),
+                                    ),
+                                    rx.cond(
+                                        S.view.invite_only & ~S.is_profile_page,
                                         rx.text(
                                             "Places are limited: our team reviews every "
                                             "registration and emails you with the outcome.",

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, date, datetime, time
 
 import reflex as rx
 
@@ -33,6 +32,13 @@ from flo_comms.services.communications import (
     log_communication,
     member_and_candidate_options,
 )
+from flo_comms.state.local_time import (
+    BROWSER_ZONE_SCRIPT,
+    checked_zone_name,
+    local_input,
+    parse_local,
+    zone,
+)
 from flo_comms.state.profile import ProfileState
 
 PAGE_SIZE = 25
@@ -42,38 +48,13 @@ MAX_OPEN_THREADS = 10
 FIELDS = ("type", "occurred_at", "sent_by", "sent_to", "subject", "description")
 
 
-def _zone(name: str) -> timezone | ZoneInfo:
-    try:
-        return ZoneInfo(name) if name else UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
-
-
-def _local_input(moment: datetime, zone_name: str) -> str:
-    """A datetime as a `datetime-local` input value in the viewer's zone."""
-    return moment.astimezone(_zone(zone_name)).strftime("%Y-%m-%dT%H:%M")
-
-
-def _parse_local(value: object, zone_name: str) -> datetime | None:
-    """A `datetime-local` value in the viewer's zone, as an aware datetime (None if bad)."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        naive = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if naive.tzinfo is not None:
-        return None
-    return naive.replace(tzinfo=_zone(zone_name))
-
-
 def _parse_day(value: str, zone_name: str, *, end: bool) -> datetime | None:
     try:
         day = date.fromisoformat(value)
     except ValueError:
         return None
     moment = datetime.combine(day, time.max if end else time.min)
-    return moment.replace(tzinfo=_zone(zone_name))
+    return moment.replace(tzinfo=zone(zone_name))
 
 
 def _person_option_key(option: PersonOption) -> str:
@@ -140,12 +121,12 @@ class CommunicationsState(ProfileState):
             kind, _, raw = self.filter_person.partition(":")
             if raw.isdigit():
                 person = PersonRef(kind=kind, id=int(raw))
-        zone = self.time_zone
+        tz = self.time_zone
         return TimelineFilters(
             types=list(self.filter_types),
             origin="" if self.filter_origin == "all" else self.filter_origin,
-            date_from=_parse_day(self.filter_from, zone, end=False) if self.filter_from else None,
-            date_to=_parse_day(self.filter_to, zone, end=True) if self.filter_to else None,
+            date_from=_parse_day(self.filter_from, tz, end=False) if self.filter_from else None,
+            date_to=_parse_day(self.filter_to, tz, end=True) if self.filter_to else None,
             person=person,
             search=self.search,
         )
@@ -195,7 +176,7 @@ class CommunicationsState(ProfileState):
             )
         self._reload(viewer)
         return rx.call_script(
-            "Intl.DateTimeFormat().resolvedOptions().timeZone",
+            BROWSER_ZONE_SCRIPT,
             callback=CommunicationsState.set_time_zone,
         )
 
@@ -203,7 +184,7 @@ class CommunicationsState(ProfileState):
     def set_time_zone(self, zone_name: str) -> None:
         """Remembers the browser's time zone, to read dates typed in the forms."""
         if isinstance(zone_name, str) and len(zone_name) < 64:
-            self.time_zone = zone_name if _zone(zone_name) is not UTC else ""
+            self.time_zone = checked_zone_name(zone_name)
 
     @rx.event
     def load_more(self) -> rx.event.EventSpec | None:
@@ -357,7 +338,7 @@ class CommunicationsState(ProfileState):
         self._reset_form()
         self.editing_id = self.editing_version = 0
         self.form_type = CommunicationType.EMAIL.value
-        self.form_date = _local_input(datetime.now(UTC), self.time_zone)
+        self.form_date = local_input(datetime.now(UTC), self.time_zone)
         self.form_subject = self.form_description = ""
         self.form_sent_by = [
             PersonOption(kind="member", id=viewer.id, name=viewer.name, email=viewer.email)
@@ -394,7 +375,7 @@ class CommunicationsState(ProfileState):
         self.editing_id = item.id
         self.editing_version = item.version
         self.form_type = item.type
-        self.form_date = _local_input(datetime.fromisoformat(item.occurred_at_iso), self.time_zone)
+        self.form_date = local_input(datetime.fromisoformat(item.occurred_at_iso), self.time_zone)
         self.form_subject = item.subject
         self.form_description = item.body
         self.form_sent_by = [
@@ -510,7 +491,7 @@ class CommunicationsState(ProfileState):
         self.form_sent_to = [o for o in self.form_sent_to if _person_option_key(o) != key]
 
     def _input(self) -> CommunicationInput | None:
-        occurred_at = _parse_local(self.form_date, self.time_zone)
+        occurred_at = parse_local(self.form_date, self.time_zone)
         if occurred_at is None:
             self.form_errors = {"occurred_at": "Enter the date and time it happened."}
             return None

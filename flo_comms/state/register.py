@@ -29,6 +29,11 @@ class RegisterState(rx.State):
     form_errors: dict[str, str] = {}
     saving: bool = False
 
+    @rx.var
+    def is_profile_page(self) -> bool:
+        """Whether this is the "complete your profile" link of a Profile Request."""
+        return self.router.url.path.rstrip("/").endswith("/profile")
+
     def _slug(self) -> str:
         parts = self.router.url.path.strip("/").split("/")
         return parts[1] if len(parts) >= 2 and parts[0] == "register" else ""
@@ -58,9 +63,14 @@ class RegisterState(rx.State):
         data = {key: form_data.get(key, "") for key in FIELDS}
         slug = self._slug()
 
+        profile = self.is_profile_page
+
         def work() -> str:
             with session_scope() as session:
-                return register_via_link(session=session, slug=slug, data=data).message
+                outcome = register_via_link(session=session, slug=slug, data=data)
+            if profile and outcome.already_registered:
+                return "Thank you: your details are saved. We look forward to seeing you."
+            return outcome.message
 
         try:
             message = await asyncio.to_thread(work)
