@@ -56,6 +56,7 @@ from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid
+from functools import lru_cache
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -107,23 +108,50 @@ def parse_one_address(entry: object) -> Address:
     """
     if not isinstance(entry, str) or not entry.strip() or "\r" in entry or "\n" in entry:
         raise Invalid(f"{entry!r} is not an email address.")
+    return _parse_text(entry.strip())
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(entry: str) -> Address:
+    # Cached: the From, Reply-To, CC and BCC of a bulk send are the same on every
+    # email. Address objects cannot be changed, so sharing them is safe; a
+    # refusal raises and is not cached.
     try:
-        header = _HEADERS("To", entry.strip())
+        header = _HEADERS("To", entry)
         addresses = header.addresses
     except (HeaderParseError, IndexError, ValueError, TypeError) as exc:
         raise Invalid(f"'{entry}' is not an email address.") from exc
     if len(addresses) != 1 or header.defects:
         raise Invalid(f"'{entry}' is not one email address.")
-    address = addresses[0]
+    return _checked(addresses[0], entry)
+
+
+def _checked(address: Address, shown: str) -> Address:
     if not address.username or not address.domain or len(address.addr_spec) > 254:
-        raise Invalid(f"'{entry}' is not an email address.")
+        raise Invalid(f"'{shown}' is not an email address.")
     return address
 
 
-def _clean_list(entries: Sequence[str], label: str) -> list[str]:
+def named_address(name: str, email: str) -> Address:
+    """A person's address with their name, quoted as the name needs ("King Jr." <...>).
+
+    Raises:
+        Invalid: The address is malformed, or the name holds a line break.
+    """
+    try:
+        return _checked(Address(display_name=name, addr_spec=email), email)
+    except (HeaderParseError, IndexError, ValueError, TypeError) as exc:
+        raise Invalid(f"'{email}' is not an email address.") from exc
+
+
+def _clean_list(entries: Sequence[str | Address], label: str) -> list[str]:
+    """Checked addresses as text; an `Address` (from `named_address`) is checked already."""
     if isinstance(entries, str) or not isinstance(entries, Sequence):
         raise Invalid(f"{label} must be a list of addresses.")
-    return [str(parse_one_address(entry)) for entry in entries]
+    return [
+        str(entry) if isinstance(entry, Address) else str(parse_one_address(entry))
+        for entry in entries
+    ]
 
 
 def bare_address(entry: str) -> str:
@@ -148,7 +176,7 @@ def queue_email(
     *,
     communication_id: int | None,
     idempotency_key: str,
-    to: Sequence[str],
+    to: Sequence[str | Address],
     cc: Sequence[str],
     bcc: Sequence[str],
     subject: str,
@@ -167,7 +195,7 @@ def queue_email(
         communication_id: The communication this email is, if it is logged.
         idempotency_key: What makes this email unique ("status-change:<id>");
             a second row with the same key fails when flushed.
-        to: Recipients, "Name <addr>" or "addr".
+        to: Recipients, "Name <addr>" or "addr", or from `named_address`.
         cc: Copied recipients.
         bcc: Blind-copied recipients (in the SMTP envelope, never in the headers).
         subject: The subject line (line breaks become spaces).
@@ -205,7 +233,7 @@ def outbox_values(
     *,
     communication_id: int | None,
     idempotency_key: str,
-    to: Sequence[str],
+    to: Sequence[str | Address],
     cc: Sequence[str],
     bcc: Sequence[str],
     subject: str,
