@@ -188,3 +188,25 @@ def _signed_in_frame(
         width="100%",
         align="start",
     )
+
+
+def public_page(body: rx.Component, *, width: str = "32rem") -> rx.Component:
+    """A page for people who do not sign in: the firm's name over one card."""
+    return rx.center(
+        rx.vstack(
+            rx.hstack(
+                rx.image(src="/logo.png", width="2rem", height="2rem", alt=""),
+                rx.text(settings.firm_name, size="5", weight="bold"),
+                align="center",
+                spacing="3",
+            ),
+            rx.card(body, size="4", width="100%"),
+            spacing="5",
+            width=width,
+            max_width="100%",
+            align="center",
+        ),
+        min_height="100vh",
+        background="var(--gray-2)",
+        padding="2rem",
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from flo_comms.components.forms import field
-from flo_comms.settings import settings
+from flo_comms.components.layout import public_page
 from flo_comms.state.register import RegisterState as S
 
 ROUTE = "/register/[slug]"
@@ -107,81 +107,63 @@ def _event_summary() -> rx.Component:
 
 def register_page() -> rx.Component:
     """The event, and the form; or the thanks; or why registration is closed."""
-    return rx.center(
-        rx.vstack(
-            rx.hstack(
-                rx.image(src="/logo.png", width="2rem", height="2rem", alt=""),
-                rx.text(settings.firm_name, size="5", weight="bold"),
-                align="center",
+    return public_page(
+        rx.cond(
+            S.problem != "",
+            rx.vstack(
+                rx.heading("Registration is not available", size="5", as_="h1"),
+                rx.callout(
+                    S.problem,
+                    icon="circle-alert",
+                    color_scheme="amber",
+                    width="100%",
+                    id="register-problem",
+                ),
                 spacing="3",
             ),
-            rx.card(
+            rx.vstack(
+                _event_summary(),
+                rx.separator(size="4"),
                 rx.cond(
-                    S.problem != "",
-                    rx.vstack(
-                        rx.heading("Registration is not available", size="5", as_="h1"),
-                        rx.callout(
-                            S.problem,
-                            icon="circle-alert",
-                            color_scheme="amber",
-                            width="100%",
-                            id="register-problem",
-                        ),
-                        spacing="3",
+                    S.done_message != "",
+                    rx.callout(
+                        S.done_message,
+                        icon="circle-check",
+                        color_scheme="green",
+                        width="100%",
+                        id="register-done",
                     ),
-                    rx.vstack(
-                        _event_summary(),
-                        rx.separator(size="4"),
-                        rx.cond(
-                            S.done_message != "",
-                            rx.callout(
-                                S.done_message,
-                                icon="circle-check",
-                                color_scheme="green",
-                                width="100%",
-                                id="register-done",
+                    rx.cond(
+                        S.view.is_open_for_registration,
+                        rx.vstack(
+                            rx.cond(
+                                S.is_profile_page,
+                                rx.text(
+                                    "You have been added to this event. Please "
+                                    "complete your details below.",
+                                    size="2",
+                                    color="var(--gray-11)",
+                                ),
                             ),
                             rx.cond(
-                                S.view.is_open_for_registration,
-                                rx.vstack(
-                                    rx.cond(
-                                        S.is_profile_page,
-                                        rx.text(
-                                            "You have been added to this event. Please "
-                                            "complete your details below.",
-                                            size="2",
-                                            color="var(--gray-11)",
-                                        ),
-                                    ),
-                                    rx.cond(
-                                        S.view.invite_only & ~S.is_profile_page,
-                                        rx.text(
-                                            "Places are limited: our team reviews every "
-                                            "registration and emails you with the outcome.",
-                                            size="2",
-                                            color="var(--gray-11)",
-                                        ),
-                                    ),
-                                    _form(),
-                                    spacing="3",
-                                    width="100%",
+                                S.view.invite_only & ~S.is_profile_page,
+                                rx.text(
+                                    "Places are limited: our team reviews every "
+                                    "registration and emails you with the outcome.",
+                                    size="2",
+                                    color="var(--gray-11)",
                                 ),
-                                rx.callout(S.view.closed_reason, icon="info", width="100%"),
                             ),
+                            _form(),
+                            spacing="3",
+                            width="100%",
                         ),
-                        spacing="4",
-                        width="100%",
+                        rx.callout(S.view.closed_reason, icon="info", width="100%"),
                     ),
                 ),
-                size="4",
+                spacing="4",
                 width="100%",
             ),
-            spacing="5",
-            width="32rem",
-            max_width="100%",
-            align="center",
         ),
-        min_height="100vh",
-        background="var(--gray-2)",
-        padding="2rem",
+        width="32rem",
     )

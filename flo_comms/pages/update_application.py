@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from flo_comms.components.forms import field
-from flo_comms.settings import settings
+from flo_comms.components.layout import public_page
 from flo_comms.state.update_application import UpdateApplicationState as S
 
 ROUTE = "/update/[token]"
@@ -86,65 +86,48 @@ def _form() -> rx.Component:
 
 def update_application_page() -> rx.Component:
     """Checks the link; shows the form, the thanks, or why the link does not work."""
-    return rx.center(
-        rx.vstack(
-            rx.hstack(
-                rx.image(src="/logo.png", width="2rem", height="2rem", alt=""),
-                rx.text(settings.firm_name, size="5", weight="bold"),
-                align="center",
+    return public_page(
+        rx.cond(
+            S.problem != "",
+            rx.vstack(
+                rx.heading("This link cannot be used", size="5", as_="h1"),
+                rx.callout(
+                    S.problem,
+                    icon="circle-alert",
+                    color_scheme="amber",
+                    width="100%",
+                    id="update-problem",
+                ),
+                rx.text("Ask your recruiting contact for a new link.", size="2"),
                 spacing="3",
             ),
-            rx.card(
-                rx.cond(
-                    S.problem != "",
-                    rx.vstack(
-                        rx.heading("This link cannot be used", size="5", as_="h1"),
-                        rx.callout(
-                            S.problem,
-                            icon="circle-alert",
-                            color_scheme="amber",
-                            width="100%",
-                            id="update-problem",
-                        ),
-                        rx.text("Ask your recruiting contact for a new link.", size="2"),
-                        spacing="3",
+            rx.cond(
+                S.done,
+                rx.vstack(
+                    rx.heading("Thank you", size="5", as_="h1"),
+                    rx.text(
+                        "Your application for ",
+                        rx.text.strong(S.view.job_name),
+                        " has been updated.",
+                        id="update-done",
                     ),
-                    rx.cond(
-                        S.done,
-                        rx.vstack(
-                            rx.heading("Thank you", size="5", as_="h1"),
-                            rx.text(
-                                "Your application for ",
-                                rx.text.strong(S.view.job_name),
-                                " has been updated.",
-                                id="update-done",
-                            ),
-                            spacing="3",
-                        ),
-                        rx.vstack(
-                            rx.heading("Update your application", size="5", as_="h1"),
-                            rx.text(
-                                "Hi ",
-                                S.view.candidate_first_name,
-                                ", please check your details for ",
-                                rx.text.strong(S.view.job_name),
-                                ".",
-                                size="2",
-                            ),
-                            _form(),
-                            spacing="4",
-                            width="100%",
-                        ),
-                    ),
+                    spacing="3",
                 ),
-                size="4",
-                width="100%",
+                rx.vstack(
+                    rx.heading("Update your application", size="5", as_="h1"),
+                    rx.text(
+                        "Hi ",
+                        S.view.candidate_first_name,
+                        ", please check your details for ",
+                        rx.text.strong(S.view.job_name),
+                        ".",
+                        size="2",
+                    ),
+                    _form(),
+                    spacing="4",
+                    width="100%",
+                ),
             ),
-            spacing="5",
-            width="30rem",
-            align="center",
         ),
-        min_height="100vh",
-        background="var(--gray-2)",
-        padding="2rem",
+        width="30rem",
     )
