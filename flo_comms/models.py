@@ -541,14 +541,25 @@ class TimelineEntry(SQLModel, table=True):
 
     Carries copies of the fields the timeline sorts and filters on, so that
     "this candidate's communications, newest first, a page at a time" is one
-    walk of `ix_timeline_page`. Rows are removed when the communication is
-    deleted; the revision keeps who was on it.
+    walk of `ix_timeline_page`, and of the communication's outreach event, so
+    that the size of a candidate's thread about an event is a count over
+    `ix_timeline_event` (a few rows) rather than over the whole timeline.
+    Whatever writes a communication writes its entries with these copies.
+    Rows are removed when the communication is deleted; the revision keeps
+    who was on it.
     """
 
     __tablename__ = "timeline_entry"
     __table_args__ = (
         sa.Index("ix_timeline_page", "candidate_id", "occurred_at", "communication_id"),
         sa.Index("ix_timeline_communication", "communication_id"),
+        sa.Index(
+            "ix_timeline_event",
+            "candidate_id",
+            "event_id",
+            sqlite_where=sa.text("event_id IS NOT NULL"),
+            postgresql_where=sa.text("event_id IS NOT NULL"),
+        ),
     )
 
     candidate_id: int = Field(foreign_key="candidate.id", primary_key=True)
@@ -558,6 +569,8 @@ class TimelineEntry(SQLModel, table=True):
     occurred_at: datetime = _at()
     type: str = Field(max_length=24)
     origin: str = Field(max_length=16)
+    event_id: int | None = Field(default=None)
+    """The communication's `event_id` (its integrity is checked there)."""
 
 
 class CommunicationRevision(SQLModel, table=True):

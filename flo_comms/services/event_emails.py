@@ -768,6 +768,7 @@ def _bulk_write(
                 "occurred_at": now,
                 "type": CommunicationType.EMAIL.value,
                 "origin": CommunicationOrigin.SYSTEM.value,
+                "event_id": event.id,
             }
         )
         outbox.append(

@@ -22,6 +22,7 @@ from flo_comms.schemas import (
 )
 from flo_comms.services.communications import (
     TYPE_LABELS,
+    count_timeline,
     delete_communication,
     edit_communication,
     export_timeline_csv,
@@ -131,8 +132,13 @@ class CommunicationsState(ProfileState):
             search=self.search,
         )
 
-    def _reload(self, viewer: MemberView) -> None:
-        """The first page under the current filters, with the counts."""
+    def _reload(self, viewer: MemberView) -> rx.event.EventSpec:
+        """The first page under the current filters; returns `load_counts`, to run after it.
+
+        The counts read every entry of the candidate's (tens of milliseconds
+        for a long timeline, against about one for the page), so the page
+        goes to the browser first and the chips' numbers follow.
+        """
         self.viewer_id = viewer.id
         self.threads = {}
         try:
@@ -143,15 +149,38 @@ class CommunicationsState(ProfileState):
                     filters=self._filters(),
                     limit=PAGE_SIZE,
                     viewer_id=viewer.id,
+                    with_counts=False,
                 )
         except DomainError as exc:
             self.error = str(exc)
-            return
+            return CommunicationsState.load_counts()
         self.error = ""
         self.items = page.items
         self.next_cursor = page.next_cursor or ""
-        self.type_counts = page.type_counts
-        self.total = page.total or 0
+        return CommunicationsState.load_counts()
+
+    @rx.event
+    def load_counts(self) -> rx.event.EventSpec | None:
+        """The filter chips' numbers and the total, under the current filters."""
+        viewer, redirect = self._viewer_or_redirect()
+        if viewer is None:
+            return redirect
+        if self.error or self.not_found or not self.profile.id:
+            return None
+        try:
+            with session_scope() as session:
+                counts = count_timeline(
+                    session=session,
+                    candidate_id=self.profile.id,
+                    filters=self._filters(),
+                    viewer_id=viewer.id,
+                )
+        except DomainError as exc:
+            self.error = str(exc)
+            return None
+        self.type_counts = counts.type_counts
+        self.total = counts.total
+        return None
 
     def _viewer_or_redirect(self) -> tuple[MemberView | None, rx.event.EventSpec | None]:
         viewer = self._signed_in()
@@ -162,7 +191,9 @@ class CommunicationsState(ProfileState):
     # --- loading and filtering -------------------------------------------------
 
     @rx.event
-    def load_timeline(self) -> rx.event.EventSpec | None:
+    def load_timeline(
+        self,
+    ) -> list[rx.event.EventSpec] | rx.event.EventSpec | None:
         """Loads the timeline (page load, after the profile)."""
         viewer, redirect = self._viewer_or_redirect()
         if viewer is None:
@@ -174,11 +205,10 @@ class CommunicationsState(ProfileState):
             self.people_options = member_and_candidate_options(
                 session=session, query="", limit=50, kinds=("member",)
             )
-        self._reload(viewer)
-        return rx.call_script(
-            BROWSER_ZONE_SCRIPT,
-            callback=CommunicationsState.set_time_zone,
-        )
+        return [
+            self._reload(viewer),
+            rx.call_script(BROWSER_ZONE_SCRIPT, callback=CommunicationsState.set_time_zone),
+        ]
 
     @rx.event
     def set_time_zone(self, zone_name: str) -> None:
@@ -245,8 +275,7 @@ class CommunicationsState(ProfileState):
         viewer, redirect = self._viewer_or_redirect()
         if viewer is None:
             return redirect
-        self._reload(viewer)
-        return None
+        return self._reload(viewer)
 
     @rx.event
     def toggle_type(self, type_value: str) -> rx.event.EventSpec | None:
@@ -505,7 +534,7 @@ class CommunicationsState(ProfileState):
         )
 
     @rx.event
-    def save(self) -> rx.event.EventSpec | None:
+    def save(self) -> list[rx.event.EventSpec] | rx.event.EventSpec | None:
         """Logs the communication, or saves the edit; shows errors beside the fields."""
         viewer, redirect = self._viewer_or_redirect()
         if viewer is None:
@@ -536,8 +565,10 @@ class CommunicationsState(ProfileState):
             return None
         edited = bool(self.editing_id)
         self.modal_open = False
-        self._reload(viewer)
-        return rx.toast.success("Changes saved." if edited else "Communication logged.")
+        return [
+            self._reload(viewer),
+            rx.toast.success("Changes saved." if edited else "Communication logged."),
+        ]
 
     # --- delete and history -----------------------------------------------------
 
@@ -562,7 +593,9 @@ class CommunicationsState(ProfileState):
         self.delete_open = bool(is_open) and self.delete_open
 
     @rx.event
-    def confirm_delete(self) -> rx.event.EventSpec | None:
+    def confirm_delete(
+        self,
+    ) -> list[rx.event.EventSpec] | rx.event.EventSpec | None:
         """Deletes the entry asked about, from every timeline."""
         viewer, redirect = self._viewer_or_redirect()
         if viewer is None:
@@ -577,10 +610,8 @@ class CommunicationsState(ProfileState):
                     expected_version=self.delete_version,
                 )
         except DomainError as exc:
-            self._reload(viewer)
-            return rx.toast.error(str(exc))
-        self._reload(viewer)
-        return rx.toast.success("Communication deleted.")
+            return [self._reload(viewer), rx.toast.error(str(exc))]
+        return [self._reload(viewer), rx.toast.success("Communication deleted.")]
 
     @rx.event
     def open_history(self, communication_id: int) -> rx.event.EventSpec | None:

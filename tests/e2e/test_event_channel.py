@@ -248,6 +248,7 @@ NOT_PRIVILEGED = {
             "set_delete_open",
             "open_history",
             "set_history_open",
+            "load_counts",
         )
     },
 }

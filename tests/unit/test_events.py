@@ -39,6 +39,8 @@ from flo_comms.models import (
     OutreachEvent,
     TimelineEntry,
 )
+from flo_comms.schemas import TimelineFilters
+from flo_comms.services.communications import list_event_thread, list_timeline
 from flo_comms.services.defaults import ensure_defaults
 from flo_comms.services.event_emails import run_batch, send_batch_chunk, start_batch
 from flo_comms.services.event_rules import Registrant, hold_back_reason
@@ -1709,3 +1711,31 @@ def test_names_that_need_quoting_get_their_emails(session: Session, firm: Firm) 
     ]
     for address in to:  # what the dispatcher reads back parses to the same person
         assert parse_one_address(address).addr_spec.startswith("guest")
+
+
+def test_bulk_emails_join_the_candidates_event_thread(session: Session, firm: Firm) -> None:
+    """A reminder written in bulk is on the timeline and in the event's thread like any email."""
+    event_id, registrations = _event_with_registrants(session, firm, 2)
+    progress = start_batch(
+        session=session, actor_id=firm.cynthia, event_id=event_id, kind=REMINDER, now=NOW
+    )
+    run_batch(session=session, actor_id=firm.cynthia, batch_id=progress.batch_id, now=NOW)
+    candidate_id = _registrations_by_id(session, event_id)[registrations[0]].candidate_id
+    page = list_timeline(
+        session=session,
+        candidate_id=candidate_id,
+        filters=TimelineFilters(),
+        viewer_id=firm.marcus,
+    )
+    assert [(i.email_kind, i.event_id, i.thread_count) for i in page.items] == [
+        (REMINDER, event_id, 2),
+        (PROFILE_REQUEST, event_id, 2),
+    ]
+    thread = list_event_thread(
+        session=session, candidate_id=candidate_id, event_id=event_id, viewer_id=firm.marcus
+    )
+    assert [entry.label for entry in thread] == ["Profile Request", "Reminder"]
+
+
+def _registrations_by_id(session: Session, event_id: int) -> dict[int, EventRegistration]:
+    return {r.id: r for r in _registrations(session, event_id).values()}

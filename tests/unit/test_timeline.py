@@ -13,8 +13,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 from sqlmodel import Session, select
 
+from flo_comms.db import make_engine
 from flo_comms.errors import Conflict, Invalid, NotAllowed, NotFound
 from flo_comms.models import (
     Agency,
@@ -56,6 +59,7 @@ from flo_comms.services.communications import (
     write_communication,
 )
 from flo_comms.services.demo import seed_demo
+from flo_comms.settings import PROJECT_ROOT
 
 NOW = datetime(2026, 5, 4, 15, 0, tzinfo=UTC)
 ALL = TimelineFilters()
@@ -76,6 +80,10 @@ class Cast:
 
 @pytest.fixture
 def cast(session: Session) -> Cast:
+    return make_cast(session)
+
+
+def make_cast(session: Session) -> Cast:
     members = [
         Member(name="Cynthia Park", email="cynthia@firm.example", password_hash="x", role="admin"),
         Member(name="Isabel Moreno", email="isabel@firm.example", password_hash="x", role="admin"),
@@ -1193,7 +1201,7 @@ def test_pages_with_a_filter_and_an_exact_last_page(session: Session, cast: Cast
 
 
 def test_a_page_is_a_fixed_number_of_queries(session: Session, cast: Cast) -> None:
-    """One query for the page, one for its participants, one for the counts: never one per row."""
+    """One query for the page (participants included), one for the counts: never one per row."""
     _many(session, cast, 40, moments=40)
     engine = session.get_bind()
     statements: list[str] = []
@@ -1213,9 +1221,10 @@ def test_a_page_is_a_fixed_number_of_queries(session: Session, cast: Cast) -> No
                 viewer_id=cast.isabel,
             )
             assert len(page.items) == limit
+            assert all(len(i.to) == 1 and len(i.sent_by) == 1 for i in page.items)
             # (PostgreSQL also gets a set_config() for the plan: it reads no table.)
             reads = [s for s in statements if "FROM" in s.upper()]
-            assert len(reads) == 3
+            assert len(reads) == 2
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
 
@@ -1238,8 +1247,69 @@ def test_the_page_query_walks_ix_timeline_page(session: Session, cast: Cast) -> 
     statement, parameters = next((s, p) for s, p in seen if "timeline_entry.occurred_at DESC" in s)
     plan = session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
     text = " | ".join(row[-1] for row in plan.all())
-    assert "ix_timeline_page" in text
+    assert "COVERING INDEX ix_timeline_page" in text  # the walk reads no timeline row
     assert "TEMP B-TREE" not in text  # no sort: the index gives the order
+    # Participants and thread sizes: a few index entries per row, not the timeline.
+    assert "communication_participant USING INDEX ix_participant_communication" in text
+    assert "COVERING INDEX ix_timeline_event" in text
+
+
+def test_a_page_names_everyone_in_their_order(session: Session, cast: Cast) -> None:
+    recipients = [f"Recipient {n}" for n in range(12)]  # positions 10 and 11 sort as numbers
+    write_communication(
+        session,
+        type=CommunicationType.EMAIL,
+        origin=CommunicationOrigin.LOGGED,
+        occurred_at=NOW - timedelta(hours=1),
+        subject="To a crowd",
+        body="Hello all",
+        participants=[
+            *(
+                ParticipantSpec(
+                    role=ParticipantRole.CC, display_name=name, email=f"{n}@firm.example"
+                )
+                for n, name in enumerate(reversed(recipients))
+            ),
+            ParticipantSpec(role=ParticipantRole.FROM, display_name="C", member_id=cast.cynthia),
+            *(
+                ParticipantSpec(
+                    role=ParticipantRole.TO, display_name=name, email=f"{n}@law.example"
+                )
+                for n, name in enumerate(recipients)
+            ),
+            ParticipantSpec(role=ParticipantRole.TO, display_name="D", candidate_id=cast.diana),
+        ],
+        logged_by_id=cast.cynthia,
+    )
+    session.commit()
+    [item] = page_of(session, cast).items
+    assert [(p.name, p.kind, p.id) for p in item.sent_by] == [("C", "member", cast.cynthia)]
+    assert [p.name for p in item.to] == [*recipients, "D"]
+    assert [(p.kind, p.id) for p in item.to[-2:]] == [("address", 0), ("candidate", cast.diana)]
+    assert [p.name for p in item.cc] == list(reversed(recipients))
+    assert item.bcc == []
+    assert (
+        get_communication(session=session, communication_id=item.id, viewer_id=cast.marcus).to
+        == item.to
+    )
+
+
+def test_an_entry_that_names_no_one_is_shown_with_no_one(session: Session, cast: Cast) -> None:
+    """An email about a candidate who is not among its (here: no) participants."""
+    write_communication(
+        session,
+        type=CommunicationType.EMAIL,
+        origin=CommunicationOrigin.SYSTEM,
+        occurred_at=NOW - timedelta(hours=1),
+        subject="About Diana",
+        body="",
+        participants=[],
+        about_candidate_ids=[cast.diana],
+    )
+    session.commit()
+    [item] = page_of(session, cast).items
+    assert item.subject == "About Diana"
+    assert item.sent_by == item.to == item.cc == item.bcc == []
 
 
 # --- event threads ------------------------------------------------------------------------
@@ -1485,6 +1555,107 @@ def test_a_deleted_entry_leaves_the_thread_and_its_count(
     }
 
 
+def test_an_edit_keeps_the_entry_in_its_thread_on_every_timeline(
+    session: Session, cast: Cast, threads: Threads
+) -> None:
+    edit_communication(
+        session=session,
+        actor_id=cast.cynthia,
+        communication_id=threads.call,
+        expected_version=1,
+        data=entry(
+            cast,
+            type="phone_call",
+            occurred_at=NOW - timedelta(days=5),
+            sent_to=[PersonRef("candidate", cast.diana), PersonRef("candidate", cast.benjamin)],
+            subject="Call about the webinar, with Benjamin",
+        ),
+        now=NOW,
+    )
+    entries = session.exec(
+        select(TimelineEntry.candidate_id, TimelineEntry.event_id).where(
+            TimelineEntry.communication_id == threads.call
+        )
+    ).all()
+    assert sorted(entries) == sorted(
+        [(cast.diana, threads.litigation), (cast.benjamin, threads.litigation)]
+    )
+    sizes = {i.id: i.thread_count for i in page_of(session, cast).items if i.event_id}
+    assert sizes[threads.call] == 4
+    assert [e.id for e in thread_of(session, cast, cast.benjamin, threads.litigation)] == [
+        threads.benjamins,
+        threads.call,
+        threads.reminder,
+    ]
+
+
+def test_upgrading_gives_existing_entries_their_event(database_url: str) -> None:
+    """Migration 0003 fills in the event of entries written before it; its downgrade keeps them."""
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    command.upgrade(config, "0002_event_email_batches")
+    engine = make_engine(database_url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            cast = make_cast(session)
+            event_id = outreach_event(session, "Women in Litigation")
+            written = []
+            for n, event in enumerate((event_id, None, event_id)):
+                communication = Communication(
+                    type="email",
+                    origin="system",
+                    email_kind="event_update" if event else None,
+                    occurred_at=NOW - timedelta(days=n),
+                    subject=f"Email {n}",
+                    event_id=event,
+                )
+                session.add(communication)
+                session.flush()
+                session.add(
+                    CommunicationParticipant(
+                        communication_id=communication.id,
+                        role="to",
+                        candidate_id=cast.diana,
+                        display_name="Diana Allen",
+                    )
+                )
+                # The table as 0002 has it: no event column.
+                session.execute(
+                    sa.insert(TimelineEntry.__table__).values(
+                        candidate_id=cast.diana,
+                        communication_id=communication.id,
+                        occurred_at=communication.occurred_at,
+                        type="email",
+                        origin="system",
+                    )
+                )
+                written.append(communication.id)
+            session.commit()
+
+        command.upgrade(config, "head")
+        with Session(engine) as session:
+            copied = dict(
+                session.exec(select(TimelineEntry.communication_id, TimelineEntry.event_id)).all()
+            )
+            assert copied == {written[0]: event_id, written[1]: None, written[2]: event_id}
+            page = list_timeline(
+                session=session, candidate_id=cast.diana, filters=ALL, viewer_id=cast.isabel
+            )
+            assert [(i.id, i.thread_count) for i in page.items] == [
+                (written[0], 2),
+                (written[1], 0),
+                (written[2], 2),
+            ]
+
+        command.downgrade(config, "0002_event_email_batches")
+        with engine.connect() as conn:
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("timeline_entry")}
+            assert "event_id" not in columns
+            assert conn.exec_driver_sql("SELECT count(*) FROM timeline_entry").scalar() == 3
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.parametrize("event_id", [999_999, "1", None, True, 0, -1, 1.0, 2**40, [1]])
 def test_a_thread_of_no_such_event_is_refused(
     session: Session, cast: Cast, threads: Threads, event_id: Any
@@ -1513,7 +1684,7 @@ def test_reading_a_thread_needs_an_active_member(
             )
 
 
-def test_thread_sizes_are_one_query_per_page_and_a_thread_is_two(
+def test_a_page_with_thread_sizes_is_one_query_and_a_thread_is_two(
     session: Session, cast: Cast
 ) -> None:
     events = [outreach_event(session, f"Event {n}") for n in range(3)]
@@ -1545,8 +1716,8 @@ def test_thread_sizes_are_one_query_per_page_and_a_thread_is_two(
                 with_counts=False,
             )
             assert {i.thread_count for i in page.items} == {10}
-            # The page, its participants, the thread sizes.
-            assert len([s for s in statements if "FROM" in s.upper()]) == 3
+            # The page, with its participants and thread sizes.
+            assert len([s for s in statements if "FROM" in s.upper()]) == 1
         statements.clear()
         assert len(thread_of(session, cast, cast.diana, events[0])) == 10
         # The viewer (with the candidate) and the thread.
