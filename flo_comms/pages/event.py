@@ -323,10 +323,13 @@ def _registrants_tab() -> rx.Component:
 def _review_row(registrant: RegistrantRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
-            rx.checkbox(
-                checked=S.selected.contains(registrant.id),
-                on_change=lambda _checked: S.toggle_selected(registrant.id),
-                aria_label="Select " + registrant.name,
+            rx.cond(
+                S.viewer_is_admin & ~S.event.is_deleted,
+                rx.checkbox(
+                    checked=S.selected.contains(registrant.id),
+                    on_change=lambda _checked: S.toggle_selected(registrant.id),
+                    aria_label="Select " + registrant.name,
+                ),
             )
         ),
         rx.table.row_header_cell(
@@ -341,30 +344,38 @@ def _review_row(registrant: RegistrantRow) -> rx.Component:
         ),
         rx.table.cell(local_datetime(registrant.registered_at_iso, "MMM D, h:mm A")),
         rx.table.cell(
-            rx.hstack(
-                rx.button(
-                    rx.icon("check", size=14),
-                    "Approve",
-                    size="1",
-                    color_scheme="green",
-                    variant="soft",
-                    on_click=S.review("approve", registrant.id),
-                    aria_label="Approve " + registrant.name,
-                ),
-                rx.button(
-                    rx.icon("x", size=14),
-                    "Deny",
-                    size="1",
-                    color_scheme="red",
-                    variant="soft",
-                    on_click=S.review("deny", registrant.id),
-                    aria_label="Deny " + registrant.name,
-                ),
-                spacing="2",
+            rx.cond(
+                S.viewer_is_admin & ~S.event.is_deleted,
+                _decision_buttons(registrant),
+                rx.text("Waiting for an admin", size="2", color=_MUTED),
             )
         ),
         align="center",
         class_name="review-row",
+    )
+
+
+def _decision_buttons(registrant: RegistrantRow) -> rx.Component:
+    return rx.hstack(
+        rx.button(
+            rx.icon("check", size=14),
+            "Approve",
+            size="1",
+            color_scheme="green",
+            variant="soft",
+            on_click=S.review("approve", registrant.id),
+            aria_label="Approve " + registrant.name,
+        ),
+        rx.button(
+            rx.icon("x", size=14),
+            "Deny",
+            size="1",
+            color_scheme="red",
+            variant="soft",
+            on_click=S.review("deny", registrant.id),
+            aria_label="Deny " + registrant.name,
+        ),
+        spacing="2",
     )
 
 
@@ -411,7 +422,7 @@ def _review_tab() -> rx.Component:
                         rx.table.row(
                             rx.table.column_header_cell(
                                 rx.cond(
-                                    S.viewer_is_admin,
+                                    S.viewer_is_admin & ~S.event.is_deleted,
                                     rx.checkbox(
                                         checked=S.selected.length() > 0,
                                         on_change=lambda _checked: S.toggle_all_pending(),
