@@ -6,6 +6,7 @@ import reflex as rx
 
 from flo_comms.pages import (
     candidates,
+    delivery,
     event,
     events,
     job,
@@ -22,6 +23,7 @@ from flo_comms.routes import auth_routes
 from flo_comms.services.mail_server import mail_services
 from flo_comms.state.candidates import CandidatesState
 from flo_comms.state.communications import CommunicationsState
+from flo_comms.state.delivery import DeliveryState
 from flo_comms.state.event import EventState
 from flo_comms.state.events import EventsState
 from flo_comms.state.job import JobState
@@ -81,6 +83,12 @@ app.add_page(
     route=update_application.ROUTE,
     title="Update your application",
     on_load=UpdateApplicationState.load,
+)
+app.add_page(
+    delivery.delivery_page,
+    route=delivery.ROUTE,
+    title="Delivery · flo comms",
+    on_load=DeliveryState.load,
 )
 app.add_page(
     event.event_page, route=event.ROUTE, title="Event · flo comms", on_load=EventState.load

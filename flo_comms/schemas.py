@@ -668,3 +668,21 @@ class RegistrationOutcome:
     already_registered: bool
     pending_review: bool
     message: str
+
+
+@dataclass(frozen=True)
+class FailedEmailView:
+    """An email the outbox could not deliver (yet), for the admins' Delivery page.
+
+    `gave_up` is True once every attempt is used; until then the dispatcher
+    tries again at `next_attempt_at_iso`.
+    """
+
+    id: int
+    subject: str
+    recipients: str
+    attempts: int
+    last_error: str
+    created_at_iso: str
+    next_attempt_at_iso: str
+    gave_up: bool

@@ -64,6 +64,7 @@ def sidebar(active: str) -> rx.Component:
                         rx.divider(margin_y="0.75rem"),
                         _nav_link("Members", "/members", "user-cog", active == "Members"),
                         _nav_link("Templates", "/templates", "mail-plus", active == "Templates"),
+                        _nav_link("Delivery", "/delivery", "send", active == "Delivery"),
                         *(
                             [_nav_link("Mailbox", "/mailbox", "inbox", active == "Mailbox")]
                             if settings.demo_mode

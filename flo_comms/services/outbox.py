@@ -65,6 +65,7 @@ from sqlmodel import Session
 
 from flo_comms.errors import Invalid, NotFound
 from flo_comms.models import EmailOutbox, OutboxStatus, utcnow
+from flo_comms.schemas import FailedEmailView
 from flo_comms.services.auth import require_admin
 from flo_comms.settings import Settings, settings
 
@@ -716,6 +717,45 @@ def outbox_status_counts(session: Session) -> dict[str, int]:
             key = "retrying"
         counts[key] = counts.get(key, 0) + count
     return counts
+
+
+def list_failed(*, session: Session, actor_id: int, limit: int = 50) -> list[FailedEmailView]:
+    """Emails that failed, newest first: those still being retried and those given up on.
+
+    Raises:
+        NotAllowed: The actor is not an active admin.
+        Invalid: A limit outside 1 to 200.
+    """
+    require_admin(session=session, actor_id=actor_id)
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 0 < limit <= 200:
+        raise Invalid("Ask for 1 to 200 emails.")
+    rows = session.connection().execute(
+        sa.select(
+            _T.c.id,
+            _T.c.subject,
+            _T.c.to_addresses,
+            _T.c.attempts,
+            _T.c.last_error,
+            _T.c.created_at,
+            _T.c.next_attempt_at,
+        )
+        .where(_T.c.status == OutboxStatus.FAILED.value)
+        .order_by(_T.c.created_at.desc(), _T.c.id.desc())
+        .limit(limit)
+    )
+    return [
+        FailedEmailView(
+            id=row.id,
+            subject=row.subject,
+            recipients=", ".join(row.to_addresses or []),
+            attempts=row.attempts,
+            last_error=row.last_error or "",
+            created_at_iso=row.created_at.astimezone(UTC).isoformat(),
+            next_attempt_at_iso=row.next_attempt_at.astimezone(UTC).isoformat(),
+            gave_up=row.attempts >= MAX_ATTEMPTS,
+        )
+        for row in rows
+    ]
 
 
 def retry_failed(

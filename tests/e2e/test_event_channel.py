@@ -43,6 +43,7 @@ from flo_comms.models import (
 from flo_comms.schemas import CommunicationInput, PersonRef
 from flo_comms.services.auth import SESSION_COOKIE, activate_session, start_session
 from flo_comms.services.communications import log_communication
+from flo_comms.services.outbox import MAX_ATTEMPTS, queue_email
 from tests.e2e.conftest import AppServer
 
 # The browser's socket.io client uses the endpoint's path as the namespace too.
@@ -78,6 +79,8 @@ PRIVILEGED: dict[str, Any] = {
     "EventState.confirm": lambda ids: {},
     "EventState.send": lambda ids: {},
     "EventState.run_send": lambda ids: {"batch_id": 1},
+    "DeliveryState.retry": lambda ids: {"outbox_id": ids["@failed_outbox"]},
+    "DeliveryState.release": lambda ids: {"inbound_id": 1},
 }
 
 # Steps that fill the state a privileged handler acts on, sent before it.
@@ -157,6 +160,7 @@ NOT_PRIVILEGED = {
     "MailboxState.refresh": "read-only, requires an admin",
     "MailboxState.open_message": "shows a loaded message",
     "RegisterState.load": "public: shows the event its link names",
+    "DeliveryState.load": "read-only, requires an admin",
     "RegisterState.submit": "public by nature: registering is what the page is for",
     "CommunicationsState.toggle_thread": "read-only, requires a session",
     **{
@@ -320,6 +324,14 @@ def _snapshot(engine: sa.Engine) -> dict[str, list]:
                 for b in session.exec(select(EventEmailBatch).order_by(EventEmailBatch.id))
             ],
             "candidates": session.exec(select(func.count()).select_from(Candidate)).one(),
+            "failed_outbox": [
+                (o.id, o.attempts)
+                for o in session.exec(
+                    select(EmailOutbox)
+                    .where(EmailOutbox.status == "failed")
+                    .order_by(EmailOutbox.id)
+                )
+            ],
             "outbox": session.exec(select(func.count()).select_from(EmailOutbox)).one(),
         }
 
@@ -453,8 +465,25 @@ def _ids(engine: sa.Engine) -> dict[str, Any]:
                 )
             )
         ).first()
+        ids["@failed_outbox"] = _failed_email(session)
         ids["@chosen"] = [{"id": outsider.id, "name": outsider.first_name, "email": outsider.email}]
         return ids
+
+
+def _failed_email(session: Session) -> int:
+    """An email the outbox gave up on (made once), for Retry to be refused on."""
+    key = "e2e:channel-given-up"
+    found = session.exec(select(EmailOutbox.id).where(EmailOutbox.idempotency_key == key)).first()
+    if found is not None:
+        return found
+    row = queue_email(
+        session, communication_id=None, idempotency_key=key, to=["nobody@unreachable.example"],
+        cc=[], bcc=[], subject="Given up", body="-",
+    )  # fmt: skip
+    session.flush()
+    row.status, row.attempts, row.last_error = "failed", MAX_ATTEMPTS, "550 no such user"
+    session.commit()
+    return row.id
 
 
 PATHS = {"EventState.review": "@review_path"}

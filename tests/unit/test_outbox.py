@@ -49,6 +49,7 @@ from flo_comms.services.outbox import (
     dispatch_due,
     envelope_recipients,
     is_final_failure,
+    list_failed,
     notify_dispatchers,
     outbox_status_counts,
     queue_email,
@@ -486,6 +487,31 @@ def test_an_admin_can_queue_a_failed_email_again(engine: Engine, session: Sessio
     again = reload(engine, row_id)
     assert (again.status, again.attempts, again.next_attempt_at) == ("queued", 0, NOW + BASE)
     assert again.last_error  # the last error stays for the record
+
+
+def test_the_failed_list_shows_retrying_and_given_up_emails_to_admins_only(
+    engine: Engine, session: Session
+) -> None:
+    admin = Member(name="Cynthia Park", email="c@firm.example", password_hash="x", role="admin")
+    member = Member(name="Marcus Reed", email="m@firm.example", password_hash="x", role="member")
+    session.add_all([admin, member])
+    session.commit()
+    admin_id, member_id = admin.id, member.id
+    retrying, given_up, sent = (queue(session, key=f"status-change:{i}").id for i in (1, 2, 3))
+    dispatch(engine, FailingMailer(), NOW, max_attempts=MAX_ATTEMPTS)  # all three fail once
+    with engine.begin() as conn:
+        table = EmailOutbox.__table__
+        conn.execute(sa.update(table).where(table.c.id == given_up).values(attempts=MAX_ATTEMPTS))
+        conn.execute(sa.update(table).where(table.c.id == sent).values(status="sent"))
+
+    failed = list_failed(session=session, actor_id=admin_id)
+    assert sorted((f.id, f.gave_up) for f in failed) == [(retrying, False), (given_up, True)]
+    assert all("Connection refused" in f.last_error for f in failed)
+    assert failed[0].recipients == "Bill Walter <bwalter@momentum.example>"
+    with pytest.raises(NotAllowed):
+        list_failed(session=session, actor_id=member_id)
+    with pytest.raises(Invalid):
+        list_failed(session=session, actor_id=admin_id, limit=0)
 
 
 def test_a_row_left_sending_by_a_crash_waits_for_its_lease_and_keeps_its_message_id(
