@@ -657,7 +657,9 @@ def _progress() -> rx.Component:
                     rx.spinner(size="2"),
                     rx.text(
                         "Sending ", S.progress_label, ": ", S.progress_done, " of ",
-                        S.progress_eligible, " registrants done",
+                        S.progress_eligible, " sent",
+                        rx.cond(S.progress_held > 0, ", " + S.progress_held.to_string()
+                                + " held back", ""),
                         size="2", weight="medium", id="send-progress-text",
                     ),
                     spacing="2",

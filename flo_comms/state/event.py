@@ -565,7 +565,7 @@ class EventState(EventFormState):
             async with self:
                 self.progress_label = progress.email_kind_label
                 self.progress_eligible = progress.eligible
-                self.progress_done = progress.queued + progress.held_back
+                self.progress_done = progress.queued
                 self.progress_held = progress.held_back
             if progress.finished:
                 break
