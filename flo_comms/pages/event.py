@@ -489,6 +489,27 @@ def _slot_card(slot: SlotRow) -> rx.Component:
     )
 
 
+def _slot_field(
+    label: str, name: str, error_key: str, value: rx.Var[str], width: str, **props
+) -> rx.Component:
+    """One input of the new time slot form."""
+    control_id = f"slot-{name}"
+    return rx.box(
+        field(
+            label,
+            rx.input(
+                id=control_id,
+                value=value,
+                on_change=lambda v: S.set_slot_field(name, v),
+                **props,
+            ),
+            S.slot_errors.get(error_key, ""),
+            control_id=control_id,
+        ),
+        width=width,
+    )
+
+
 def _slots_tab() -> rx.Component:
     return rx.vstack(
         rx.text(
@@ -501,49 +522,26 @@ def _slots_tab() -> rx.Component:
             S.viewer_is_admin & ~S.event.is_deleted,
             rx.card(
                 rx.hstack(
-                    rx.box(
-                        field(
-                            "Slot starts",
-                            rx.input(
-                                type="datetime-local",
-                                id="slot-start",
-                                value=S.slot_start,
-                                on_change=lambda v: S.set_slot_field("start", v),
-                            ),
-                            S.slot_errors.get("starts_at", ""),
-                            control_id="slot-start",
-                        ),
-                        width="15rem",
+                    _slot_field(
+                        "Slot starts",
+                        "start",
+                        "starts_at",
+                        S.slot_start,
+                        "15rem",
+                        type="datetime-local",
                     ),
-                    rx.box(
-                        field(
-                            "Slot ends",
-                            rx.input(
-                                type="datetime-local",
-                                id="slot-end",
-                                value=S.slot_end,
-                                on_change=lambda v: S.set_slot_field("end", v),
-                            ),
-                            S.slot_errors.get("ends_at", ""),
-                            control_id="slot-end",
-                        ),
-                        width="15rem",
+                    _slot_field(
+                        "Slot ends", "end", "ends_at", S.slot_end, "15rem", type="datetime-local"
                     ),
-                    rx.box(
-                        field(
-                            "People",
-                            rx.input(
-                                type="number",
-                                id="slot-capacity",
-                                value=S.slot_capacity,
-                                min="1",
-                                max="50",
-                                on_change=lambda v: S.set_slot_field("capacity", v),
-                            ),
-                            S.slot_errors.get("capacity", ""),
-                            control_id="slot-capacity",
-                        ),
-                        width="6rem",
+                    _slot_field(
+                        "People",
+                        "capacity",
+                        "capacity",
+                        S.slot_capacity,
+                        "6rem",
+                        type="number",
+                        min="1",
+                        max="50",
                     ),
                     rx.button(
                         rx.icon("plus", size=14),
