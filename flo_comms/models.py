@@ -44,6 +44,28 @@ class UTCDateTime(TypeDecorator):
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
+    def result_processor(self, dialect: sa.Dialect, coltype: object) -> Any:
+        """On SQLite, reads the stored text straight into an aware datetime.
+
+        The general path (the impl's parser, then `replace(tzinfo=UTC)`)
+        costs about 2.5 microseconds a value, most of it in `replace`; a
+        timeline page reads one per entry. `fromisoformat` of the UTC wall
+        time with its offset added is 0.4. Anything else takes the general path.
+        """
+        general = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite":
+            return general
+
+        def process(value: object) -> datetime | None:
+            if isinstance(value, str):
+                try:
+                    return datetime.fromisoformat(value + "+00:00")
+                except ValueError:
+                    pass
+            return general(value) if general is not None else value  # type: ignore[return-value]
+
+        return process
+
 
 def utcnow() -> datetime:
     """The current time, aware, in UTC."""

@@ -5,8 +5,46 @@ ORM objects never reach Reflex state; these do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
+from typing import Any, TypeVar
+
+_View = TypeVar("_View")
+
+
+def _quick_frozen(cls: type[_View]) -> type[_View]:
+    """`@dataclass(frozen=True)`, with an `__init__` that fills the instance dict directly.
+
+    A frozen dataclass's own `__init__` sets each field through
+    `object.__setattr__` (its `__setattr__` refuses): 11 microseconds for a
+    28-field `TimelineItem`, against 3 for this one, and a timeline page
+    builds 25 items and their participants. For the views built by the
+    hundred; the instances are the same (equal, frozen, same repr). Only
+    plain defaults are allowed, no `default_factory`.
+    """
+    view = dataclass(frozen=True)(cls)
+    names: list[str] = []
+    defaults: dict[str, Any] = {}
+    for spec in fields(view):
+        if spec.default_factory is not MISSING:
+            raise TypeError(f"{cls.__name__}.{spec.name}: no default_factory in a quick view")
+        if spec.default is not MISSING:
+            defaults[spec.name] = spec.default
+        names.append(spec.name)
+    arguments = ", ".join(f"{name}=_d_{name}" if name in defaults else name for name in names)
+    assignments = "".join(f"    own[{name!r}] = {name}\n" for name in names)
+    namespace: dict[str, Callable[..., None]] = {}
+    # Generated from the field names, as `dataclasses` writes its own `__init__`.
+    exec(
+        f"def __init__(self, {arguments}):\n    own = self.__dict__\n{assignments}",
+        {f"_d_{name}": value for name, value in defaults.items()},
+        namespace,
+    )
+    init = namespace["__init__"]
+    init.__qualname__ = f"{view.__qualname__}.__init__"
+    view.__init__ = init  # type: ignore[misc]
+    return view
 
 
 @dataclass(frozen=True)
@@ -167,7 +205,7 @@ class CommunicationInput:
     description: str
 
 
-@dataclass(frozen=True)
+@_quick_frozen
 class ParticipantView:
     """A sender or recipient as shown on the timeline.
 
@@ -183,7 +221,7 @@ class ParticipantView:
     id: int
 
 
-@dataclass(frozen=True)
+@_quick_frozen
 class TimelineItem:
     """One communication on a candidate's timeline, ready to show.
 
@@ -205,7 +243,6 @@ class TimelineItem:
     occurred_at_iso: str
     subject: str
     body: str
-    preview: str
     sent_by: list[ParticipantView]
     to: list[ParticipantView]
     cc: list[ParticipantView]

@@ -25,6 +25,18 @@ from flo_comms.state.communications import CommunicationsState as S
 # --- one entry ------------------------------------------------------------------
 
 
+_PREVIEW_STYLE = {
+    # The body's first lines, its whitespace folded, cut by the browser at
+    # the width it has; Details shows it whole with its line breaks.
+    "white_space": "normal",
+    "overflow_wrap": "anywhere",
+    "display": "-webkit-box",
+    "WebkitBoxOrient": "vertical",
+    "WebkitLineClamp": "2",
+    "overflow": "hidden",
+}
+
+
 def _type_icon(type_value: rx.Var[str]) -> rx.Component:
     return rx.match(
         type_value,
@@ -318,7 +330,13 @@ def _entry(item: TimelineItem) -> rx.Component:
                         class_name="entry-context",
                     ),
                 ),
-                rx.text(item.preview, size="2", color="var(--gray-11)", class_name="entry-preview"),
+                rx.text(
+                    item.body,
+                    size="2",
+                    color="var(--gray-11)",
+                    class_name="entry-preview",
+                    style=_PREVIEW_STYLE,
+                ),
                 rx.el.details(
                     rx.el.summary(
                         rx.text.span(

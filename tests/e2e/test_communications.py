@@ -139,6 +139,13 @@ def test_details_toggle_search_and_type_filter(page: Page, screenshots_dir: Path
     first = page.locator(".timeline-entry").first
     body = first.locator(".entry-body")
     expect(body).to_be_hidden()
+    # The preview: the body's first lines, whitespace folded, at most two lines high.
+    preview = first.locator(".entry-preview")
+    expect(preview).to_be_visible()
+    assert "\n" not in preview.inner_text()
+    line_height = preview.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
+    box = preview.bounding_box()
+    assert box is not None and box["height"] <= 2 * line_height + 1
     first.get_by_text("Details").click()
     expect(body).to_be_visible()
     expect(first.get_by_text("To", exact=True)).to_be_visible()

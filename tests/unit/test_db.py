@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -51,6 +51,24 @@ def test_datetimes_come_back_aware_in_utc_and_naive_ones_are_refused(engine: sa.
         )
         with pytest.raises(sa.exc.StatementError, match="naive datetime"):
             session.commit()
+
+
+def test_sqlite_datetime_text_in_any_iso_shape_reads_back_in_utc(engine: sa.Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite keeps datetimes as text")
+    with Session(engine) as session:
+        session.add(Candidate(first_name="A", last_name="B", email="a@b.example"))
+        session.commit()
+    expected = datetime(2026, 3, 1, 14, 30, tzinfo=UTC)
+    for text in (
+        "2026-03-01 14:30:00.000000",  # as SQLAlchemy writes it
+        "2026-03-01 14:30:00",  # CURRENT_TIMESTAMP
+        "2026-03-01T09:30:00-05:00",  # written by hand, with an offset
+    ):
+        with Session(engine) as session:
+            session.connection().exec_driver_sql("UPDATE candidate SET created_at = ?", (text,))
+            stored = session.exec(select(Candidate)).one().created_at
+        assert stored == expected and stored.utcoffset() == timedelta(0), text
 
 
 def test_session_scope_rolls_back_on_error(engine: sa.Engine) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import io
 import json
 from collections.abc import Iterator
@@ -331,16 +332,6 @@ def test_text_is_tidied_but_line_breaks_are_kept(session: Session, cast: Cast) -
     item = log(session, cast, subject="  Phone \t screen\n ", description="\r\n Line one\r\nTwo \n")
     assert item.subject == "Phone screen"
     assert item.body == "Line one\nTwo"
-    assert item.preview == "Line one Two"
-
-
-def test_preview_folds_whitespace_and_cuts_at_a_word(session: Session, cast: Cast) -> None:
-    body = "Spoke   with Diana.\n\n- " + " ".join(["interview"] * 60)
-    item = log(session, cast, description=body)
-    assert item.preview.startswith("Spoke with Diana. - interview interview")
-    assert item.preview.endswith("…")
-    assert len(item.preview) <= 241
-    assert "  " not in item.preview and "\n" not in item.preview
 
 
 def test_lengths_at_the_limits_are_accepted(session: Session, cast: Cast) -> None:
@@ -1949,3 +1940,80 @@ def test_dianas_tab_in_the_demo(demo: Session) -> None:
     )
     for candidate_id in (diana, other):
         assert item.id not in timeline_ids(session, candidate_id, isabel)
+
+
+def test_an_item_takes_each_column_into_its_own_field() -> None:
+    """`_item` passes the fields in their order: each column lands where its name says."""
+    when = datetime(2026, 5, 1, 14, 30, tzinfo=UTC)
+    row = (
+        41,  # id
+        3,  # version
+        "phone_call",  # type
+        "logged",  # origin
+        "job_status",  # email_kind
+        when,  # occurred_at
+        "The subject",  # subject
+        "The body",  # body
+        5,  # logged_by_id
+        "Logged By",  # logged_by name
+        "Triggered By",  # triggered_by name
+        "The trigger",  # trigger
+        "The job",  # job name
+        "The event",  # event name
+        "sent",  # delivery status
+        9,  # event_id
+    )
+    people = json.dumps(
+        [
+            ["to", 1, "Second", "", "address", 0],
+            ["from", 0, "Sender", "s@firm.example", "member", 5],
+            ["to", 0, "First", "f@law.example", "candidate", 8],
+            ["cc", 0, "Copied", "c@firm.example", "member", 6],
+            ["bcc", 0, "Blind", "b@agency.example", "agency_contact", 2],
+        ]
+    )
+    item = service._item(row, people, service._Viewer(id=5, is_admin=True), 4)
+    assert dataclasses.asdict(item) == {
+        "id": 41,
+        "version": 3,
+        "type": "phone_call",
+        "type_label": "Phone Call",
+        "type_icon": service.TYPE_ICONS["phone_call"],
+        "origin": "logged",
+        "is_system": False,
+        "email_kind": "job_status",
+        "email_kind_label": service.EMAIL_KIND_LABELS["job_status"],
+        "occurred_at_iso": "2026-05-01T14:30:00+00:00",
+        "subject": "The subject",
+        "body": "The body",
+        "sent_by": [
+            {"name": "Sender", "email": "s@firm.example", "role": "from", "kind": "member", "id": 5}
+        ],
+        "to": [
+            {"name": "First", "email": "f@law.example", "role": "to", "kind": "candidate", "id": 8},
+            {"name": "Second", "email": "", "role": "to", "kind": "address", "id": 0},
+        ],
+        "cc": [
+            {"name": "Copied", "email": "c@firm.example", "role": "cc", "kind": "member", "id": 6}
+        ],
+        "bcc": [
+            {
+                "name": "Blind",
+                "email": "b@agency.example",
+                "role": "bcc",
+                "kind": "agency_contact",
+                "id": 2,
+            }
+        ],
+        "context_label": "The job",
+        "context_kind": "job",
+        "logged_by_id": 5,
+        "logged_by_name": "Logged By",
+        "triggered_by_name": "Triggered By",
+        "trigger": "The trigger",
+        "delivery_status": "",  # a logged entry has none
+        "is_edited": True,
+        "can_edit": True,
+        "event_id": 9,
+        "thread_count": 4,
+    }
