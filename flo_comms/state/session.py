@@ -21,6 +21,11 @@ from flo_comms.services.auth import SESSION_COOKIE, resolve_session
 
 SIGN_IN_ROUTE = "/sign-in"
 SIGN_OUT_ROUTE = "/auth/sign-out"
+_POST_SIGN_OUT = (
+    "(() => { const form = document.createElement('form');"
+    f" form.method = 'post'; form.action = '{SIGN_OUT_ROUTE}';"
+    " document.body.appendChild(form); form.submit(); })()"
+)
 
 
 def safe_next_path(path: object, default: str = "/candidates") -> str:
@@ -95,7 +100,7 @@ class SessionState(rx.State):
 
     @rx.event
     def sign_out(self) -> rx.event.EventSpec:
-        """Ends the session: the HTTP route revokes it and clears the cookie."""
+        """Ends the session: the page posts to the route that revokes it and clears the cookie."""
         self.viewer_name = ""
         self.viewer_role = ""
-        return navigate(SIGN_OUT_ROUTE)
+        return rx.call_script(_POST_SIGN_OUT)

@@ -8,7 +8,10 @@ from datetime import timedelta
 import pytest
 from passlib.hash import pbkdf2_sha256
 from sqlmodel import Session, select
+from starlette.requests import Request
 
+from flo_comms import routes
+from flo_comms.db import session_scope
 from flo_comms.errors import Invalid, NotAllowed, NotFound
 from flo_comms.models import LoginSession, Member, utcnow
 from flo_comms.services import auth
@@ -274,3 +277,56 @@ def test_demo_sign_in_only_in_demo_mode_and_only_for_demo_accounts(
         )
     view = auth.demo_sign_in(session=session, email=admin.email, demo_mode=True, demo_emails=demo)
     assert view.id == admin.id
+
+
+def _sign_out_request(token: str, headers: dict[str, str]) -> Request:
+    raw = [(b"cookie", f"{auth.SESSION_COOKIE}={token}".encode())]
+    raw += [(name.encode(), value.encode()) for name, value in headers.items()]
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "scheme": "http",
+        "server": ("flo.example", 80),
+        "path": "/auth/sign-out",
+        "query_string": b"",
+        "headers": raw,
+    }
+    return Request(scope)
+
+
+def test_sign_out_takes_a_post_from_the_app_only(
+    session: Session, admin: Member, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A link or another site's form cannot sign anyone out; the app's own page can."""
+    engine = session.get_bind()
+    monkeypatch.setattr(routes, "session_scope", lambda: session_scope(engine))
+    (route,) = [r for r in routes.auth_routes.routes if getattr(r, "path", "") == "/auth/sign-out"]
+    assert route.methods == {"POST"}  # a link (GET) is answered 405
+
+    token = _signed_in_token(session, admin)
+    session.commit()
+    for headers in (
+        {"sec-fetch-site": "cross-site", "origin": "https://elsewhere.example"},
+        {"sec-fetch-site": "same-site", "origin": "https://other.flo.example"},
+        {"origin": "https://elsewhere.example"},  # an older browser: Origin only
+    ):
+        refused = routes.sign_out(_sign_out_request(token, headers))
+        assert refused.status_code == 403, headers
+        assert "set-cookie" not in refused.headers
+        assert auth.resolve_session(session=session, token=token) is not None
+        session.commit()
+
+    done = routes.sign_out(
+        _sign_out_request(token, {"sec-fetch-site": "same-origin", "origin": "http://flo.example"})
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/sign-in"
+    assert f"{auth.SESSION_COOKIE}=" in done.headers["set-cookie"]
+    session.expire_all()
+    assert auth.resolve_session(session=session, token=token) is None
+
+    # A client that is not a browser (no Fetch metadata, no Origin) may sign out too.
+    other = _signed_in_token(session, admin)
+    session.commit()
+    assert routes.sign_out(_sign_out_request(other, {})).status_code == 303
+    session.expire_all()
+    assert auth.resolve_session(session=session, token=other) is None
