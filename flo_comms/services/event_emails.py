@@ -176,6 +176,8 @@ class EventFacts:
     slug: str
     final_schedule_sent_at: datetime | None
     deleted_at: datetime | None
+    updated_at: datetime | None = None
+    """When its details were last saved (the edit form's version check)."""
 
     @property
     def is_deleted(self) -> bool:
@@ -195,6 +197,7 @@ _EVENT_COLUMNS = (
     _EVENT.c.registration_slug,
     _EVENT.c.final_schedule_sent_at,
     _EVENT.c.deleted_at,
+    _EVENT.c.updated_at,
 )
 
 
@@ -212,6 +215,7 @@ def _facts_of(row: sa.Row) -> EventFacts:
         slug=row.registration_slug,
         final_schedule_sent_at=row.final_schedule_sent_at,
         deleted_at=row.deleted_at,
+        updated_at=row.updated_at,
     )
 
 

@@ -102,6 +102,10 @@ _UNEXPECTED = "Something went wrong, so nothing was changed for this person. Try
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 _LINK = re.compile(r"https?://[^\s<>\"]+")
 _DELETED = "This event was deleted, so it can no longer be changed."
+EVENT_CHANGED = (
+    "Someone else saved this event since you opened the form, so nothing was saved. "
+    "Close the form and open it again to see their changes."
+)
 
 _EVENT = OutreachEvent.__table__
 _REG = EventRegistration.__table__
@@ -536,6 +540,7 @@ def save_event(
     actor_id: int,
     event_id: int | None,
     data: dict[str, Any],
+    expected_updated_at: datetime | None = None,
     now: datetime | None = None,
 ) -> SavedEvent:
     """Creates an event (`event_id` None) or edits one, in one transaction (committed).
@@ -543,12 +548,16 @@ def save_event(
     An edit that changes what the emails show (name, start, end, location,
     meeting link) also records an Update send to the registrants, in the
     same transaction; run it with `event_emails.run_batch`. The type and
-    access of an event cannot change once someone has registered.
+    access of an event cannot change once someone has registered. An edit
+    saves only over the version it was made from: `expected_updated_at` is
+    the event's `updated_at` when the form was filled (the edit form always
+    gives it), and a save made since by someone else is never overwritten.
 
     Raises:
         NotAllowed: The actor is not an active admin.
         NotFound: No such event.
         Invalid: Bad input (`field_errors` names the fields), or a deleted event.
+        Conflict: The event was saved by someone else since `expected_updated_at`.
     """
     moment = checked_now(now)
     try:
@@ -583,6 +592,8 @@ def save_event(
         event = load_event(session, event_id)
         if event.is_deleted:
             raise Invalid(_DELETED)
+        if expected_updated_at is not None and event.updated_at != expected_updated_at:
+            raise Conflict(EVENT_CHANGED)
         if (clean.type, clean.invite_only) != (event.type, event.invite_only) and _has_registrants(
             session, event.id
         ):
@@ -605,7 +616,13 @@ def save_event(
             "meeting_link": clean.meeting_link,
         }
         changed = [label for key, label in _DETAIL_FIELDS.items() if before[key] != after[key]]
-        connection.execute(sa.update(_EVENT).where(_EVENT.c.id == event.id).values(values))
+        saved = connection.execute(
+            sa.update(_EVENT)
+            .where(_EVENT.c.id == event.id, _EVENT.c.updated_at == event.updated_at)
+            .values(values)
+        )
+        if saved.rowcount != 1:  # saved by someone else between the read and this write
+            raise Conflict(EVENT_CHANGED)
         batch_id = None
         if changed:
             edited = load_event(session, event.id)

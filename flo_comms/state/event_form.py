@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import reflex as rx
 
 from flo_comms.db import session_scope
-from flo_comms.errors import DomainError, Invalid
+from flo_comms.errors import Conflict, DomainError, Invalid
 from flo_comms.models import EventType
 from flo_comms.services.event_emails import load_event
 from flo_comms.services.events import SavedEvent, save_event
@@ -34,6 +36,7 @@ class EventFormState(SessionState):
 
     form_open: bool = False
     editing_id: int = 0
+    _editing_version: str = ""  # the edited event's updated_at when the form was filled
     form: dict[str, str] = {}
     form_errors: dict[str, str] = {}
     form_problem: str = ""
@@ -66,6 +69,7 @@ class EventFormState(SessionState):
         if not viewer.is_admin:
             return rx.toast.error("Only admins can create events.")
         self.editing_id = 0
+        self._editing_version = ""
         self.form = self._blank()
         self.form_errors = {}
         self.form_problem = ""
@@ -88,6 +92,7 @@ class EventFormState(SessionState):
         except DomainError as exc:
             return rx.toast.error(str(exc))
         self.editing_id = event.id
+        self._editing_version = event.updated_at.isoformat() if event.updated_at else ""
         self.form = {
             "type": event.type,
             "access": "invite" if event.invite_only else "open",
@@ -150,12 +155,23 @@ class EventFormState(SessionState):
                     actor_id=viewer.id,
                     event_id=self.editing_id or None,
                     data=data,
+                    expected_updated_at=(
+                        datetime.fromisoformat(self._editing_version)
+                        if self.editing_id and self._editing_version
+                        else None
+                    ),
                 )
         except Invalid as exc:
             errors = dict(exc.field_errors)
             self.form_errors = errors
             self.form_problem = "" if errors else str(exc)
             return None
+        except Conflict as exc:
+            # Saved elsewhere since the form was filled: the page shows what is there now.
+            self.form_problem = str(exc)
+            from flo_comms.state.event import EventState
+
+            return EventState.refresh
         except DomainError as exc:
             self.form_problem = str(exc)
             return None

@@ -143,3 +143,37 @@ def test_taking_someone_out_of_a_virtual_chat_slot_sends_a_cancellation(
     expect(cancellation).to_contain_text("Cancellation")
     expect(cancellation).to_contain_text("Virtual Coffee Chats with Our Summer Associates")
     expect(cancellation).to_contain_text("Sent by Isabel Moreno · removed from a time slot")
+
+
+def test_an_edit_from_a_form_opened_before_someone_else_saved_is_refused(
+    page: Page, screenshots_dir: Path
+) -> None:
+    """Two tabs edit one event: the tab that saves second is told, and overwrites nothing."""
+    event = "Virtual Coffee Chats with Our Summer Associates"
+    sign_in_as(page, "Isabel Moreno", path="/events")
+    page.get_by_role("link", name=event).click()
+    expect(page.locator("#event-title")).to_contain_text("Virtual Coffee Chats")
+    other = page.context.new_page()
+    other.goto(page.url)
+    expect(other.locator("#event-title")).to_contain_text("Virtual Coffee Chats")
+
+    page.get_by_role("button", name="Edit").click()
+    first = page.get_by_role("dialog")
+    first.get_by_label("Description").fill("Edited in the first tab.")
+
+    other.get_by_role("button", name="Edit").click()
+    second = other.get_by_role("dialog")
+    second.get_by_label("Description").fill("Edited in the second tab.")
+    second.get_by_role("button", name="Save").click()
+    expect(other.get_by_text(re.compile("No email: nothing the emails show"))).to_be_visible()
+    other.close()
+
+    first.get_by_role("button", name="Save").click()
+    expect(first.get_by_text(re.compile("Someone else saved this event"))).to_be_visible()
+    expect(page.get_by_text("Edited in the second tab.")).to_be_visible()  # the page behind
+    page.screenshot(path=screenshots_dir / "event-edit-conflict.png")
+    first.get_by_role("button", name="Cancel").click()
+    page.get_by_role("button", name="Edit").click()
+    expect(page.get_by_role("dialog").get_by_label("Description")).to_have_value(
+        "Edited in the second tab."
+    )

@@ -42,7 +42,7 @@ from flo_comms.models import (
 from flo_comms.schemas import TimelineFilters
 from flo_comms.services.communications import list_event_thread, list_timeline
 from flo_comms.services.defaults import ensure_defaults
-from flo_comms.services.event_emails import run_batch, send_batch_chunk, start_batch
+from flo_comms.services.event_emails import load_event, run_batch, send_batch_chunk, start_batch
 from flo_comms.services.event_rules import Registrant, hold_back_reason
 from flo_comms.services.events import (
     add_new_candidate,
@@ -1490,6 +1490,47 @@ def test_an_edit_that_changes_nothing_the_emails_show_sends_no_update(
     assert saved.update_batch_id is None and "No email" in saved.message
     assert _event(session, event_id).description == "Now with a panel discussion."
     assert _count(session, EventEmailBatch) == 0
+
+
+def test_an_edit_made_from_an_older_version_is_refused_and_changes_nothing(
+    session: Session, firm: Firm
+) -> None:
+    """Two admins edit one event: the second save, made from what was there before, is refused."""
+    event_id, _ = _event_with_registrants(session, firm, 2)
+    opened = load_event(session, event_id).updated_at  # both forms are filled from this
+    assert opened is not None
+    first = save_event(
+        session=session,
+        actor_id=firm.cynthia,
+        event_id=event_id,
+        data=_event_data(IN_PERSON, False, name="Spring Reception, moved"),
+        expected_updated_at=opened,
+        now=NOW + timedelta(minutes=5),
+    )
+    assert first.update_batch_id is not None  # the name changed: an update goes out
+    before = _snapshot(session)
+    with pytest.raises(Conflict, match="Someone else saved this event"):
+        save_event(
+            session=session,
+            actor_id=firm.cynthia,
+            event_id=event_id,
+            data=_event_data(IN_PERSON, False, name="Spring Reception, renamed"),
+            expected_updated_at=opened,
+            now=NOW + timedelta(minutes=6),
+        )
+    assert _snapshot(session) == before  # no edit, no second update send
+    assert _event(session, event_id).name == "Spring Reception, moved"
+    # Made from the current version, the same edit saves.
+    again = save_event(
+        session=session,
+        actor_id=firm.cynthia,
+        event_id=event_id,
+        data=_event_data(IN_PERSON, False, name="Spring Reception, renamed"),
+        expected_updated_at=load_event(session, event_id).updated_at,
+        now=NOW + timedelta(minutes=7),
+    )
+    assert again.update_batch_id is not None
+    assert _event(session, event_id).name == "Spring Reception, renamed"
 
 
 def test_a_deleted_or_unknown_event_cannot_be_edited_or_deleted(
