@@ -1497,38 +1497,28 @@ def test_an_edit_made_from_an_older_version_is_refused_and_changes_nothing(
 ) -> None:
     """Two admins edit one event: the second save, made from what was there before, is refused."""
     event_id, _ = _event_with_registrants(session, firm, 2)
-    opened = load_event(session, event_id).updated_at  # both forms are filled from this
-    assert opened is not None
-    first = save_event(
-        session=session,
-        actor_id=firm.cynthia,
-        event_id=event_id,
-        data=_event_data(IN_PERSON, False, name="Spring Reception, moved"),
-        expected_updated_at=opened,
-        now=NOW + timedelta(minutes=5),
-    )
-    assert first.update_batch_id is not None  # the name changed: an update goes out
-    before = _snapshot(session)
-    with pytest.raises(Conflict, match="Someone else saved this event"):
-        save_event(
+
+    def rename(name: str, version: datetime | None, minutes: int) -> Any:
+        return save_event(
             session=session,
             actor_id=firm.cynthia,
             event_id=event_id,
-            data=_event_data(IN_PERSON, False, name="Spring Reception, renamed"),
-            expected_updated_at=opened,
-            now=NOW + timedelta(minutes=6),
+            data=_event_data(IN_PERSON, False, name=name),
+            expected_updated_at=version,
+            now=NOW + timedelta(minutes=minutes),
         )
+
+    opened = load_event(session, event_id).updated_at  # both forms are filled from this
+    assert opened is not None
+    first = rename("Spring Reception, moved", opened, 5)
+    assert first.update_batch_id is not None  # the name changed: an update goes out
+    before = _snapshot(session)
+    with pytest.raises(Conflict, match="Someone else saved this event"):
+        rename("Spring Reception, renamed", opened, 6)
     assert _snapshot(session) == before  # no edit, no second update send
     assert _event(session, event_id).name == "Spring Reception, moved"
     # Made from the current version, the same edit saves.
-    again = save_event(
-        session=session,
-        actor_id=firm.cynthia,
-        event_id=event_id,
-        data=_event_data(IN_PERSON, False, name="Spring Reception, renamed"),
-        expected_updated_at=load_event(session, event_id).updated_at,
-        now=NOW + timedelta(minutes=7),
-    )
+    again = rename("Spring Reception, renamed", load_event(session, event_id).updated_at, 7)
     assert again.update_batch_id is not None
     assert _event(session, event_id).name == "Spring Reception, renamed"
 
