@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from flo_comms.settings import settings
-from flo_comms.state.session import SessionState
+from flo_comms.state.session import SessionState, post_sign_out
 
 NAV_ITEMS: list[tuple[str, str, str]] = [
     ("Candidates", "/candidates", "users"),
@@ -124,7 +124,7 @@ def user_menu() -> rx.Component:
             rx.menu.item(
                 rx.icon("log-out", size=16),
                 "Sign out",
-                on_select=SessionState.sign_out,
+                on_select=post_sign_out(),
             ),
             align="end",
         ),

@@ -43,6 +43,15 @@ def safe_next_path(path: object, default: str = "/candidates") -> str:
     return path
 
 
+def post_sign_out() -> rx.event.EventSpec:
+    """Signs out: the page posts to the route that revokes the session and clears the cookie.
+
+    A script run in the browser, with no round trip to the app's event
+    handlers: leaving the page right after the click cannot lose it.
+    """
+    return rx.call_script(_POST_SIGN_OUT)
+
+
 def navigate(url: str) -> rx.event.EventSpec:
     """A full page load (not a client-side route change), so the new cookie is used."""
     return rx.call_script(f"window.location.assign({url!r})")
@@ -97,10 +106,3 @@ class SessionState(rx.State):
         self.viewer_name = viewer.name
         self.viewer_role = viewer.role
         return viewer
-
-    @rx.event
-    def sign_out(self) -> rx.event.EventSpec:
-        """Ends the session: the page posts to the route that revokes it and clears the cookie."""
-        self.viewer_name = ""
-        self.viewer_role = ""
-        return rx.call_script(_POST_SIGN_OUT)

@@ -51,6 +51,7 @@ def test_an_admin_retries_a_failed_email(
 
     page.get_by_role("button", name="Account menu").click()
     page.get_by_role("menuitem", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/sign-in/?$"))
     sign_in_as(page, "Isabel Moreno", path="/delivery")
     page.get_by_role("link", name="Delivery").click()
     row = page.locator(".failed-email-row").filter(has_text=SUBJECT)

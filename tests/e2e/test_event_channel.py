@@ -140,7 +140,6 @@ SETUP: dict[str, list[tuple[str, dict]]] = {
 
 # Handlers that change nothing in the database, and why they are safe to call.
 NOT_PRIVILEGED = {
-    "SessionState.sign_out": "the page posts to the sign-out route, which revokes the cookie",
     "SignInState.load": "shows the sign-in form",
     "SignInState.sign_in": "public by nature: checks a password (throttled)",
     "SignInState.sign_in_as_demo": "demo mode only, demo accounts only (service checks)",
