@@ -894,12 +894,18 @@ def _add_dialog() -> rx.Component:
                             _new_person_field("law_school", "Law school", "new-school"),
                             field(
                                 "Class year",
-                                rx.select(
-                                    ["1L", "2L", "3L", "LLM", "Graduate"],
+                                rx.select.root(
+                                    rx.select.trigger(
+                                        placeholder="Choose a year", id="new-year", width="100%"
+                                    ),
+                                    rx.select.content(
+                                        *[
+                                            rx.select.item(year, value=year)
+                                            for year in ("1L", "2L", "3L", "LLM", "Graduate")
+                                        ]
+                                    ),
                                     value=S.new_person.get("class_year", ""),
                                     on_change=lambda value: S.set_new_person("class_year", value),
-                                    id="new-year",
-                                    width="100%",
                                 ),
                                 S.new_person_errors.get("class_year", ""),
                                 control_id="new-year",

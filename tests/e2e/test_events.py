@@ -177,3 +177,28 @@ def test_an_edit_from_a_form_opened_before_someone_else_saved_is_refused(
     expect(page.get_by_role("dialog").get_by_label("Description")).to_have_value(
         "Edited in the second tab."
     )
+
+
+def test_an_admin_adds_a_new_candidate_to_an_event(page: Page, screenshots_dir: Path) -> None:
+    sign_in_as(page, "Isabel Moreno", path="/events")
+    page.get_by_role("link", name="Virtual Coffee Chats with Our Summer Associates").click()
+    page.get_by_role("button", name="Add people").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("tab", name="New candidate").click()
+    dialog.get_by_role("button", name="Add candidate").click()
+    expect(dialog.get_by_text("Enter a first name.")).to_be_visible()  # nothing is added
+    expect(dialog.get_by_text("Choose a class year.")).to_be_visible()
+    dialog.get_by_label("First name").fill("Ravi")
+    dialog.get_by_label("Last name").fill("Menon")
+    dialog.get_by_label("Email").fill("ravi.menon@law.e2e.example")
+    dialog.get_by_label("Law school").fill("Cornell Law School")
+    dialog.get_by_role("combobox", name="Class year").click()
+    page.get_by_role("option", name="2L", exact=True).click()
+    expect(dialog.get_by_role("combobox", name="Class year")).to_have_text("2L")
+    expect(dialog.get_by_text("Choose a class year.")).to_have_count(0)
+    page.screenshot(path=screenshots_dir / "event-add-new-candidate.png")
+    dialog.get_by_role("button", name="Add candidate").click()
+    expect(page.get_by_text(re.compile("Ravi Menon was added; a Profile Request"))).to_be_visible()
+    expect(page.locator(".registrant-row").filter(has_text="Ravi Menon")).to_contain_text(
+        "Cornell Law School"
+    )
