@@ -575,24 +575,33 @@ def unique_addresses(addresses: Iterable[str]) -> list[str]:
     return unique
 
 
-def _status_email(facts: _AppFacts, status: _Status, actor: Actor) -> _Email | None:
-    """The status email for one application, or None when the status sends none."""
-    template = status.template
-    if template is None:
-        return None
+def _application_context(
+    facts: _AppFacts, actor: Actor, *, status: str, to_agency: bool = False, update_link: str = ""
+) -> dict[str, str]:
+    """The merge fields of an email about one application, sent by `actor`."""
     agency = facts.via_agency
-    context = job_email_context(
+    return job_email_context(
         candidate_first_name=facts.first_name,
         candidate_last_name=facts.last_name,
         job_name=facts.job_name,
         job_office=facts.job_office,
         sender_name=actor.name,
         sender_email=actor.email,
-        status=status.name,
+        status=status,
         agency_name=facts.agency_name if agency else "",
         agency_contact_name=facts.contact_name if agency else "",
-        to_agency=agency,
+        to_agency=to_agency,
+        update_link=update_link,
     )
+
+
+def _status_email(facts: _AppFacts, status: _Status, actor: Actor) -> _Email | None:
+    """The status email for one application, or None when the status sends none."""
+    template = status.template
+    if template is None:
+        return None
+    agency = facts.via_agency
+    context = _application_context(facts, actor, status=status.name, to_agency=agency)
     rendered = render_template(subject=template.subject, body=template.body, context=context)
     to = job_email_recipient(
         candidate_id=facts.candidate_id,
@@ -890,18 +899,7 @@ def _update_request_email(
 ) -> _Email:
     """The request goes to the candidate; an agency's recruiter is copied."""
     agency = facts.via_agency
-    context = job_email_context(
-        candidate_first_name=facts.first_name,
-        candidate_last_name=facts.last_name,
-        job_name=facts.job_name,
-        job_office=facts.job_office,
-        sender_name=actor.name,
-        sender_email=actor.email,
-        status=facts.status_name,
-        agency_name=facts.agency_name if agency else "",
-        agency_contact_name=facts.contact_name if agency else "",
-        update_link=link,
-    )
+    context = _application_context(facts, actor, status=facts.status_name, update_link=link)
     rendered = render_template(subject=template.subject, body=template.body, context=context)
     to = job_email_recipient(
         candidate_id=facts.candidate_id,
