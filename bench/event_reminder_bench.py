@@ -40,7 +40,6 @@ import os
 import pstats
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -53,6 +52,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scratch_database import scratch_database
 
 from flo_comms import models  # noqa: F401  (registers the tables)
 from flo_comms.db import make_engine
@@ -474,13 +475,6 @@ def _report(
         print(f"  {label:58}{seconds:7.3f} s{seconds / service:6.0%}")
 
 
-def _postgres_url(url: str, schema: str) -> str:
-    parsed = sa.make_url(url)
-    return parsed.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False
-    )
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Builds the database, measures, prints the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -500,49 +494,26 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.registrants < 1 or args.rounds < 1:
         raise SystemExit("Use at least one registrant and one round.")
 
-    tmp = None
-    url = args.database_url
-    admin: Engine | None = None
-    if url is None:
-        tmp = tempfile.mkdtemp(prefix="event-reminder-bench-")
-        url = f"sqlite:///{tmp}/bench.db"
-    elif sa.make_url(url).get_backend_name() == "postgresql":
-        admin = make_engine(url)
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{args.schema}" CASCADE')
-            conn.exec_driver_sql(f'CREATE SCHEMA "{args.schema}"')
-        url = _postgres_url(url, args.schema)
-    elif sa.make_url(url).get_backend_name() != "sqlite":
-        raise SystemExit("Use a SQLite or PostgreSQL URL.")
-
-    engine = make_engine(url)
-    try:
-        started = time.perf_counter()
-        firm = build(engine, args.registrants)
-        print(
-            f"Built an invite-only webinar with {args.registrants:,} approved registrants on "
-            f"{engine.dialect.name} ({sa.make_url(url).render_as_string()}) "
-            f"in {time.perf_counter() - started:.1f}s."
-        )
-        times, chunks = measure(engine, firm, args.rounds)
-        parts = phases(engine, firm, chunks, args.rounds)
-        _report(times, parts, args.registrants, engine.dialect.name)
-        if args.profile:
-            print(f"\ncProfile of one service run (top {args.profile}):")
-            print(profile(engine, firm, args.profile))
-    finally:
-        engine.dispose()
-        if admin is not None:
-            if not args.keep:
-                with admin.begin() as conn:
-                    conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{args.schema}" CASCADE')
-            admin.dispose()
-        if tmp is not None and not args.keep:
-            for path in Path(tmp).iterdir():
-                path.unlink()
-            Path(tmp).rmdir()
-        elif tmp is not None:
-            print(f"Database kept at {tmp}/bench.db")
+    with scratch_database(
+        args.database_url, schema=args.schema, prefix="event-reminder-bench-", keep=args.keep
+    ) as url:
+        engine = make_engine(url)
+        try:
+            started = time.perf_counter()
+            firm = build(engine, args.registrants)
+            print(
+                f"Built an invite-only webinar with {args.registrants:,} approved registrants on "
+                f"{engine.dialect.name} ({sa.make_url(url).render_as_string()}) "
+                f"in {time.perf_counter() - started:.1f}s."
+            )
+            times, chunks = measure(engine, firm, args.rounds)
+            parts = phases(engine, firm, chunks, args.rounds)
+            _report(times, parts, args.registrants, engine.dialect.name)
+            if args.profile:
+                print(f"\ncProfile of one service run (top {args.profile}):")
+                print(profile(engine, firm, args.profile))
+        finally:
+            engine.dispose()
 
 
 if __name__ == "__main__":

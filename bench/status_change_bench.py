@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -41,6 +40,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scratch_database import scratch_database
 
 from flo_comms import models  # noqa: F401  (registers the tables)
 from flo_comms.db import make_engine
@@ -357,13 +358,6 @@ def _report(times: dict[str, list[float]], emails: int, dialect: str, rounds: in
     )
 
 
-def _postgres_url(url: str, schema: str) -> str:
-    parsed = sa.make_url(url)
-    return parsed.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False
-    )
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Builds the database, measures, prints the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -376,41 +370,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not 1 <= args.applications <= 100 or args.rounds < 1:
         raise SystemExit("Use 1 to 100 applications and at least one round.")
 
-    tmp = None
-    url = args.database_url
-    admin: Engine | None = None
-    if url is None:
-        tmp = tempfile.mkdtemp(prefix="status-change-bench-")
-        url = f"sqlite:///{tmp}/bench.db"
-    elif sa.make_url(url).get_backend_name() == "postgresql":
-        admin = make_engine(url)
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{args.schema}" CASCADE')
-            conn.exec_driver_sql(f'CREATE SCHEMA "{args.schema}"')
-        url = _postgres_url(url, args.schema)
-    elif sa.make_url(url).get_backend_name() != "sqlite":
-        raise SystemExit("Use a SQLite or PostgreSQL URL.")
-
-    engine = make_engine(url)
-    try:
-        admin_id, app_ids, start_id, target_id = build(engine, args.applications)
-        run: Callable[[], dict[str, list[float]]] = lambda: measure(  # noqa: E731
-            engine, admin_id, app_ids, start_id, target_id, args.rounds
-        )
-        _report(run(), len(app_ids), engine.dialect.name, args.rounds)
-    finally:
-        engine.dispose()
-        if admin is not None:
-            if not args.keep:
-                with admin.begin() as conn:
-                    conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{args.schema}" CASCADE')
-            admin.dispose()
-        if tmp is not None and not args.keep:
-            for path in Path(tmp).iterdir():
-                path.unlink()
-            Path(tmp).rmdir()
-        elif tmp is not None:
-            print(f"Database kept at {tmp}/bench.db")
+    with scratch_database(
+        args.database_url, schema=args.schema, prefix="status-change-bench-", keep=args.keep
+    ) as url:
+        engine = make_engine(url)
+        try:
+            admin_id, app_ids, start_id, target_id = build(engine, args.applications)
+            run: Callable[[], dict[str, list[float]]] = lambda: measure(  # noqa: E731
+                engine, admin_id, app_ids, start_id, target_id, args.rounds
+            )
+            _report(run(), len(app_ids), engine.dialect.name, args.rounds)
+        finally:
+            engine.dispose()
 
 
 if __name__ == "__main__":

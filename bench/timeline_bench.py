@@ -48,7 +48,6 @@ import json
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -62,6 +61,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scratch_database import scratch_database
 
 from flo_comms import models  # noqa: F401  (registers the tables)
 from flo_comms.db import make_engine, session_scope
@@ -833,13 +834,6 @@ def _widen_timeline_index(engine: Engine) -> None:
             )
 
 
-def _postgres_url(url: str, schema: str) -> str:
-    parsed = sa.make_url(url)
-    return parsed.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False
-    )
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Builds the database, measures, prints the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -856,50 +850,27 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     plan = Plan.at(args.scale)
 
-    tmp = None
-    url = args.database_url
-    admin: Engine | None = None
-    if url is None:
-        tmp = tempfile.mkdtemp(prefix="timeline-bench-")
-        url = f"sqlite:///{tmp}/bench.db"
-    elif sa.make_url(url).get_backend_name() == "postgresql":
-        admin = make_engine(url)
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{args.schema}" CASCADE')
-            conn.exec_driver_sql(f'CREATE SCHEMA "{args.schema}"')
-        url = _postgres_url(url, args.schema)
-    elif sa.make_url(url).get_backend_name() != "sqlite":
-        raise SystemExit("Use a SQLite or PostgreSQL URL.")
-
-    engine = make_engine(url)
-    try:
-        print(
-            f"Building {plan.communications:,} communications over {plan.candidates:,} "
-            f"candidates (candidate {BIG_CANDIDATE_ID} has {plan.big:,}) on "
-            f"{engine.dialect.name} ({sa.make_url(url).render_as_string()}) ..."
-        )
-        started = time.perf_counter()
-        timings = build(url, plan)
-        total = time.perf_counter() - started
-        steps = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in timings.items())
-        print(f"Built in {total:.1f}s ({steps}).")
-        if args.covering_index:
-            _widen_timeline_index(engine)
-        engine.dispose()
-        _report(measure(engine, args.repeat))
-    finally:
-        engine.dispose()
-        if admin is not None:
-            if not args.keep:
-                with admin.begin() as conn:
-                    conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{args.schema}" CASCADE')
-            admin.dispose()
-        if tmp is not None and not args.keep:
-            for path in Path(tmp).iterdir():
-                path.unlink()
-            Path(tmp).rmdir()
-        elif tmp is not None:
-            print(f"Database kept at {tmp}/bench.db")
+    with scratch_database(
+        args.database_url, schema=args.schema, prefix="timeline-bench-", keep=args.keep
+    ) as url:
+        engine = make_engine(url)
+        try:
+            print(
+                f"Building {plan.communications:,} communications over {plan.candidates:,} "
+                f"candidates (candidate {BIG_CANDIDATE_ID} has {plan.big:,}) on "
+                f"{engine.dialect.name} ({sa.make_url(url).render_as_string()}) ..."
+            )
+            started = time.perf_counter()
+            timings = build(url, plan)
+            total = time.perf_counter() - started
+            steps = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in timings.items())
+            print(f"Built in {total:.1f}s ({steps}).")
+            if args.covering_index:
+                _widen_timeline_index(engine)
+            engine.dispose()
+            _report(measure(engine, args.repeat))
+        finally:
+            engine.dispose()
 
 
 if __name__ == "__main__":
